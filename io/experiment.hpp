@@ -1,0 +1,137 @@
+// The experiment file (TOML) as validated, typed structures, and the parser that
+// produces them. Every value that reaches the engine has been checked here: unknown
+// keys, wrong types, out-of-range values and dangling names are reported with file,
+// line and key, plus the nearest valid name. `--set key=value` overrides are applied
+// to the document before validation, so they are checked the same way.
+#pragma once
+
+#include "neurons/model.hpp"
+#include "sim/distribution.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace glia {
+
+// An error that reaches the user: already formatted as "file:line:col: key: message".
+// The CLI prints what() and exits with code 2.
+class InputError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const; // "file:line:col" (or "file" / "--set" when there is no line)
+};
+
+struct RunSpec {
+  double duration = 1000.0; // ms
+  double dt = 0.1;          // ms
+  std::uint32_t seed = 1;
+  int threads = 1;          // 0 = all hardware threads
+  std::string backend = "cpu";
+  double flush_interval = 100.0; // ms of model time between output flushes
+};
+
+struct NamedValue {
+  std::string name;
+  Distribution value;
+  SourceLocation where;
+};
+
+struct PopulationSpec {
+  std::string name;
+  std::string model;
+  std::uint32_t size = 0;
+  std::string integrator;          // empty: the model's default
+  std::vector<NamedValue> random;  // [population.random]: per-neuron random variables
+  std::vector<NamedValue> params;  // [population.params]: only the ones given
+  std::vector<NamedValue> init;    // [population.init]: only the ones given
+  SharedConfig shared;             // [population.shared]
+  SourceLocation where;
+};
+
+struct ConnectSpec {
+  enum class Rule { all_to_all, one_to_one, fixed_probability, fixed_indegree, fixed_outdegree, explicit_list };
+  Rule rule = Rule::all_to_all;
+  double probability = 0.0;   // fixed_probability
+  std::uint32_t degree = 0;   // fixed_indegree / fixed_outdegree
+  bool autapses = true;
+  bool multapses = true;
+  std::string file;           // explicit_list: CSV or HDF5, resolved relative to the experiment
+  // explicit_list, loaded at parse time: one entry per synapse; weights/delays may be empty
+  std::vector<std::uint32_t> sources, targets;
+  std::vector<double> weights, delays;
+};
+
+struct ProjectionSpec {
+  std::string name;   // default "pre->post"
+  std::string pre, post;
+  std::string port;   // empty: the post model's first port
+  ConnectSpec connect;
+  Distribution weight;
+  Distribution delay; // ms; default dt
+  SourceLocation where;
+};
+
+struct InputSpec {
+  enum class Type { poisson, spike_times, dc, step_current, noise };
+  Type type = Type::poisson;
+  std::string name;
+  std::string target;                  // population
+  std::vector<std::uint32_t> neurons;  // empty: all neurons of the target
+  std::string port;                    // event inputs; empty: first port
+  double weight = 0.0;                 // event inputs
+  double rate = 0.0;                   // poisson, Hz (per target neuron)
+  double start = 0.0, stop = -1.0;     // ms; stop < 0: until the end
+  double delay = -1.0;                 // spike_times, ms; < 0: dt
+  std::vector<double> times;           // spike_times, step_current (ms)
+  std::vector<std::uint32_t> ids;      // spike_times: per time, the neuron (index into neurons)
+  double amplitude = 0.0;              // dc, pA
+  std::vector<double> amplitudes;      // step_current, pA
+  double mean = 0.0, std = 0.0;        // noise, pA
+  double interval = -1.0;              // noise redraw interval, ms; < 0: dt
+  SourceLocation where;
+};
+
+struct RecordSpec {
+  enum class Type { spikes, state };
+  Type type = Type::spikes;
+  std::string population;
+  std::vector<std::string> variables;  // state
+  std::vector<std::uint32_t> neurons;  // empty: all (spikes) or neuron 0 (state)
+  double interval = -1.0;              // state sampling, ms; < 0: dt
+  SourceLocation where;
+};
+
+struct Experiment {
+  std::string path;            // as given
+  std::string source_text;     // the file as read
+  std::string resolved_text;   // the document after --set overrides, as TOML
+  RunSpec run;
+  std::vector<PopulationSpec> populations;
+  std::vector<ProjectionSpec> projections;
+  std::vector<InputSpec> inputs;
+  std::vector<RecordSpec> records;
+
+  int population_index(const std::string& name) const; // -1 if absent
+};
+
+// Reads, overrides and validates an experiment. Throws InputError.
+// `overrides` are "dotted.key=value" strings from --set; arrays of tables are addressed
+// by the `name` of an element (population.E.size=100) or by index (input.0.rate=5).
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+Experiment parse_experiment(const std::string& text, const std::string& path,
+                            const std::vector<std::string>& overrides = {});
+
+// Levenshtein-nearest candidate, or "" when nothing is close.
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
+
+} // namespace glia

@@ -1,0 +1,88 @@
+// The contract every neuron model fulfils, and the traits the engine uses to read the
+// optional parts of it. A model is one header with one struct:
+//
+//   static constexpr std::string_view name, doc;
+//   static constexpr ParamSpec params[];      // per-neuron parameters (may be heterogeneous)
+//   static constexpr StateSpec state[];       // state variables (scalar or vector per neuron)
+//   static constexpr PortSpec ports[];        // receptor ports fed by the delay ring buffers
+//   static constexpr std::string_view integrators[];   // first is the default
+//   static constexpr int n_derived;           // coefficients precomputed from params and dt
+//   static void derive(const double* p, double dt, int integrator, double* d);
+//   template <class N> GLIA_HD static bool step(N& n);   // one neuron, one step; true = spike
+//
+// Optional, for models that need them (ELM, meta-neuron, ...):
+//   struct Shared;                                     // population-wide data (an MLP, ...)
+//   static Shared make_shared(const SharedConfig&);    // from the [population.shared] table
+//   static int state_width(const Shared&, int k);      // width of vector state k
+//   static int num_ports(const Shared&);               // ports beyond the static table
+//
+// The view N passed to step() gives, for the neuron being updated:
+//   n.p(k)      parameter k              n.d(k)     derived coefficient k
+//   n.s(k)      scalar state k (ref)     n.s(k, j)  element j of vector state k (ref)
+//   n.in(port)  input arriving now on a port (sum of weights)
+//   n.i_ext()   external current set by current inputs (pA)
+//   n.uniform(k) uniform (0,1) keyed by (seed, population, step, neuron, k)
+//   n.shared()  the population's Shared data
+//   n.dt(), n.t(), n.integrator(), n.index()
+// The same step() is instantiated for the CPU loop and for the CUDA kernel.
+#pragma once
+
+#include "sim/device.hpp"
+#include "sim/spec.hpp"
+
+#include <map>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace glia {
+
+// Population-wide settings for models that have shared data: name -> numbers.
+using SharedConfig = std::map<std::string, std::vector<double>>;
+
+struct NoShared {};
+
+template <class M> struct ModelTraits {
+  static constexpr bool has_shared = requires { typename M::Shared; };
+
+  template <class T> struct SharedOf { using type = NoShared; };
+  template <class T>
+    requires requires { typename T::Shared; }
+  struct SharedOf<T> {
+    using type = typename T::Shared;
+  };
+  using Shared = typename SharedOf<M>::type;
+
+  static Shared make_shared(const SharedConfig& cfg) {
+    if constexpr (requires { M::make_shared(cfg); }) {
+      return M::make_shared(cfg);
+    } else {
+      if (!cfg.empty())
+        throw std::invalid_argument("model '" + std::string(M::name) +
+                                    "' takes no shared settings, got '" + cfg.begin()->first + "'");
+      return Shared{};
+    }
+  }
+  static int state_width(const Shared& sh, int k) {
+    if constexpr (requires { M::state_width(sh, k); }) {
+      return M::state[k].width > 0 ? M::state[k].width : M::state_width(sh, k);
+    } else {
+      return M::state[k].width > 0 ? M::state[k].width : 1;
+    }
+  }
+  static int num_ports(const Shared& sh) {
+    if constexpr (requires { M::num_ports(sh); }) {
+      return M::num_ports(sh);
+    } else {
+      return static_cast<int>(std::size(M::ports));
+    }
+  }
+  static constexpr int n_params = static_cast<int>(std::size(M::params));
+  static constexpr int n_state = static_cast<int>(std::size(M::state));
+};
+
+// Refractory periods are counted in whole steps, as NEST does.
+GLIA_HD double refractory_steps(double t_ref, double dt) { return static_cast<double>(static_cast<long>(t_ref / dt + 0.5)); }
+
+} // namespace glia
