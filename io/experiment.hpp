@@ -6,6 +6,7 @@
 #pragma once
 
 #include "neurons/model.hpp"
+#include "sim/connectivity.hpp"
 #include "sim/distribution.hpp"
 
 #include <cstdint>
@@ -56,19 +57,6 @@ struct PopulationSpec {
   std::vector<NamedValue> init;    // [population.init]: only the ones given
   SharedConfig shared;             // [population.shared]
   SourceLocation where;
-};
-
-struct ConnectSpec {
-  enum class Rule { all_to_all, one_to_one, fixed_probability, fixed_indegree, fixed_outdegree, explicit_list };
-  Rule rule = Rule::all_to_all;
-  double probability = 0.0;   // fixed_probability
-  std::uint32_t degree = 0;   // fixed_indegree / fixed_outdegree
-  bool autapses = true;
-  bool multapses = true;
-  std::string file;           // explicit_list: CSV or HDF5, resolved relative to the experiment
-  // explicit_list, loaded at parse time: one entry per synapse; weights/delays may be empty
-  std::vector<std::uint32_t> sources, targets;
-  std::vector<double> weights, delays;
 };
 
 struct ProjectionSpec {

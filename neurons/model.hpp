@@ -48,7 +48,7 @@ template <class M> struct ModelTraits {
 
   template <class T> struct SharedOf { using type = NoShared; };
   template <class T>
-    requires requires { typename T::Shared; }
+  requires requires { typename T::Shared; }
   struct SharedOf<T> {
     using type = typename T::Shared;
   };
@@ -83,6 +83,8 @@ template <class M> struct ModelTraits {
 };
 
 // Refractory periods are counted in whole steps, as NEST does.
-GLIA_HD double refractory_steps(double t_ref, double dt) { return static_cast<double>(static_cast<long>(t_ref / dt + 0.5)); }
+GLIA_HD double refractory_steps(double t_ref, double dt) {
+  return static_cast<double>(static_cast<long>(t_ref / dt + 0.5));
+}
 
 } // namespace glia

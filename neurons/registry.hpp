@@ -21,9 +21,9 @@ class Population;
 struct PopulationSetup {
   std::string name;
   std::uint32_t size = 0;
-  int index = 0;          // position in the network, keys the population's random streams
-  int integrator = 0;     // index into ModelInfo::integrators
-  SharedConfig shared;    // the [population.shared] table
+  int index = 0;       // position in the network, keys the population's random streams
+  int integrator = 0;  // index into ModelInfo::integrators
+  SharedConfig shared; // the [population.shared] table
 };
 
 struct ModelInfo {

@@ -21,8 +21,8 @@ struct Distribution {
   double std = 1.0;          // normal std; lognormal sigma
   double min = -kInfinity(); // normal: redrawn outside [min, max] (NEST normal_clipped)
   double max = kInfinity();
-  double scale = 1.0;        // lognormal: multiplies the draw (negative for inhibition)
-  std::string expression;    // per-neuron expression over parameters and random variables
+  double scale = 1.0;     // lognormal: multiplies the draw (negative for inhibition)
+  std::string expression; // per-neuron expression over parameters and random variables
 
   static constexpr double kInfinity() { return __builtin_huge_val(); }
   static Distribution constant_of(double v) {
@@ -61,18 +61,26 @@ struct Distribution {
   // Bounds of the values this can produce (for delays and validation).
   double lowest() const {
     switch (kind) {
-    case Kind::uniform: return low;
-    case Kind::normal: return min;
-    case Kind::lognormal: return scale >= 0 ? 0.0 : -kInfinity();
-    default: return value;
+    case Kind::uniform:
+      return low;
+    case Kind::normal:
+      return min;
+    case Kind::lognormal:
+      return scale >= 0 ? 0.0 : -kInfinity();
+    default:
+      return value;
     }
   }
   double highest() const {
     switch (kind) {
-    case Kind::uniform: return high;
-    case Kind::normal: return max;
-    case Kind::lognormal: return scale >= 0 ? kInfinity() : 0.0;
-    default: return value;
+    case Kind::uniform:
+      return high;
+    case Kind::normal:
+      return max;
+    case Kind::lognormal:
+      return scale >= 0 ? kInfinity() : 0.0;
+    default:
+      return value;
     }
   }
 };

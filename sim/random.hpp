@@ -14,14 +14,15 @@ namespace glia {
 
 // What a stream is used for; combined with the object's index into a 32-bit stream id.
 enum class StreamKind : std::uint32_t {
-  connect = 1,   // which synapses exist
-  weight = 2,    // per-synapse weights
-  delay = 3,     // per-synapse delays
-  init = 4,      // initial state
-  param = 5,     // heterogeneous parameters
-  input = 6,     // Poisson and noise generators
-  neuron = 7,    // stochastic neuron dynamics
-  plasticity = 8 // stochastic rules
+  connect = 1,    // which synapses exist
+  weight = 2,     // per-synapse weights
+  delay = 3,      // per-synapse delays
+  init = 4,       // initial state
+  param = 5,      // heterogeneous parameters
+  input = 6,      // Poisson and noise generators
+  neuron = 7,     // stochastic neuron dynamics
+  plasticity = 8, // stochastic rules
+  variable = 9    // per-neuron random variables of expressions
 };
 
 GLIA_HD std::uint32_t stream_id(StreamKind kind, std::uint32_t object, std::uint32_t sub = 0) {
@@ -43,7 +44,9 @@ struct Stream {
 };
 
 // Uniform in the open interval (0, 1) from 32 bits.
-GLIA_HD double u01(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1p-32; }
+GLIA_HD double u01(std::uint32_t x) {
+  return (static_cast<double>(x) + 0.5) * 0x1p-32;
+}
 
 // Uniform in (0, 1) with 53 bits of resolution from two words.
 GLIA_HD double u01(std::uint32_t hi, std::uint32_t lo) {

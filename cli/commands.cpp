@@ -1,0 +1,243 @@
+// glia run / check / info.
+#include "cli/commands.hpp"
+
+#include "cli/progress.hpp"
+#include "io/experiment.hpp"
+#include "io/hdf5_output.hpp"
+#include "io/network_builder.hpp"
+#include "neurons/registry.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+namespace glia {
+namespace fs = std::filesystem;
+
+std::size_t peak_rss_bytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<std::size_t>(ru.ru_maxrss) * 1024u;
+}
+
+namespace {
+
+constexpr int kBadInput = 2;
+
+int report(const std::exception& e) {
+  std::fprintf(stderr, "glia: error: %s\n", e.what());
+  return kBadInput;
+}
+
+std::string default_output(const std::string& experiment) {
+  return (fs::path("results") / fs::path(experiment).stem()).string() + ".h5";
+}
+
+// Refuses an output path that cannot be written before any time is spent building.
+void check_output_path(const std::string& path) {
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (fs::is_directory(p, ec))
+    throw OutputError("cannot write output file '" + path + "': it is a directory");
+  if (!fs::exists(dir, ec))
+    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+                      "' does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+                      "' is not writable");
+  if (fs::exists(p, ec) && access(p.c_str(), W_OK) != 0)
+    throw OutputError("cannot write output file '" + path + "': permission denied");
+}
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+} // namespace
+
+int run_command(const RunOptions& opt) {
+  Experiment ex;
+  std::string out_path = opt.output.empty() ? default_output(opt.experiment) : opt.output;
+  try {
+    ex = load_experiment(opt.experiment, opt.overrides);
+    if (opt.output.empty()) fs::create_directories(fs::path(out_path).parent_path());
+    check_output_path(out_path);
+  } catch (const InputError& e) {
+    return report(e);
+  } catch (const OutputError& e) {
+    return report(e);
+  } catch (const fs::filesystem_error& e) {
+    return report(e);
+  }
+
+  const int threads = resolve_threads(ex, opt.threads);
+  const auto t_build = std::chrono::steady_clock::now();
+  std::unique_ptr<Network> net;
+  try {
+    net = build_network(ex, opt.threads);
+  } catch (const InputError& e) {
+    return report(e);
+  }
+  const double build_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_build).count();
+
+  std::unique_ptr<Hdf5Output> out;
+  try {
+    out = std::make_unique<Hdf5Output>(out_path);
+  } catch (const OutputError& e) {
+    return report(e);
+  }
+  std::uint64_t n_neurons = 0;
+  for (const auto& p : net->populations()) n_neurons += p->size();
+  const std::uint64_t n_syn = net->n_synapses();
+  std::fprintf(stderr, "glia %s: %s: %llu neurons, %llu synapses, %d thread%s, built in %s\n",
+               GLIA_VERSION, opt.experiment.c_str(), static_cast<unsigned long long>(n_neurons),
+               static_cast<unsigned long long>(n_syn), threads, threads == 1 ? "" : "s",
+               format_seconds(build_s).c_str());
+
+  out->set_attribute("/", "glia_version", std::string(GLIA_VERSION));
+  out->set_attribute("/", "experiment_path", opt.experiment);
+  out->set_attribute("/", "experiment", ex.resolved_text);
+  out->set_attribute("/", "experiment_source", ex.source_text);
+  std::string overrides;
+  for (const auto& o : opt.overrides) overrides += (overrides.empty() ? "" : "\n") + o;
+  out->set_attribute("/", "overrides", overrides);
+  out->set_attribute("/", "seed", static_cast<std::int64_t>(ex.run.seed));
+  out->set_attribute("/", "threads", static_cast<std::int64_t>(threads));
+  out->set_attribute("/", "dt", ex.run.dt);
+  out->set_attribute("/", "duration", ex.run.duration);
+  out->set_attribute("/", "created", now_iso8601());
+
+  Simulator sim(*net, out.get());
+  const auto steps = static_cast<std::uint64_t>(std::llround(ex.run.duration / ex.run.dt));
+  ProgressLine progress(0.0, static_cast<double>(steps) * ex.run.dt, !opt.quiet);
+  try {
+    attach_records(ex, sim);
+  } catch (const InputError& e) {
+    out.reset();
+    fs::remove(out_path);
+    return report(e);
+  }
+  sim.set_flush_interval(
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(ex.run.flush_interval / ex.run.dt)));
+  sim.set_progress([&](const ProgressInfo& p) { progress.update(p); }, progress.interval_s());
+
+  const auto t_run = std::chrono::steady_clock::now();
+  try {
+    sim.run(steps);
+  } catch (const OutputError& e) {
+    std::fprintf(stderr, "\nglia: error: %s\n", e.what());
+    return 1;
+  }
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
+  std::uint64_t total = 0;
+  for (std::size_t p = 0; p < net->populations().size(); ++p)
+    total += sim.stats(static_cast<int>(p)).total;
+  progress.finish(wall_s, total);
+
+  const double model_s = sim.time_ms() * 1e-3;
+  const double rtf = model_s > 0 ? wall_s / model_s : 0.0;
+  const std::size_t peak = peak_rss_bytes();
+  std::printf("\n%-12s %10s %12s %8s\n", "population", "neurons", "rate (Hz)", "CV ISI");
+  for (std::size_t p = 0; p < net->populations().size(); ++p) {
+    const auto& pop = *net->populations()[p];
+    const int pi = static_cast<int>(p);
+    std::printf("%-12s %10u %12.3f %8.3f\n", pop.name().c_str(), pop.size(), sim.mean_rate_hz(pi),
+                sim.mean_cv_isi(pi));
+    out->set_attribute("/metrics", "rate_" + pop.name() + "_hz", sim.mean_rate_hz(pi));
+    out->set_attribute("/metrics", "cv_isi_" + pop.name(), sim.mean_cv_isi(pi));
+    out->set_attribute("/metrics", "spikes_" + pop.name(),
+                       static_cast<std::int64_t>(sim.stats(pi).total));
+  }
+  std::printf("\nspikes        %llu\n", static_cast<unsigned long long>(total));
+  std::printf("simulated     %.1f ms\n", sim.time_ms());
+  std::printf("build time    %s\n", format_seconds(build_s).c_str());
+  std::printf("wall time     %s\n", format_seconds(wall_s).c_str());
+  std::printf("realtime      %.3f (wall / model time)\n", rtf);
+  std::printf("peak memory   %s (%.2f bytes per synapse)\n",
+              format_bytes(static_cast<double>(peak)).c_str(),
+              n_syn ? static_cast<double>(peak) / static_cast<double>(n_syn) : 0.0);
+  std::printf("output        %s\n", out_path.c_str());
+
+  out->set_attribute("/metrics", "spikes_total", static_cast<std::int64_t>(total));
+  out->set_attribute("/metrics", "neurons", static_cast<std::int64_t>(n_neurons));
+  out->set_attribute("/metrics", "synapses", static_cast<std::int64_t>(n_syn));
+  out->set_attribute("/metrics", "simulated_ms", sim.time_ms());
+  out->set_attribute("/metrics", "build_time_s", build_s);
+  out->set_attribute("/metrics", "wall_time_s", wall_s);
+  out->set_attribute("/metrics", "realtime_factor", rtf);
+  out->set_attribute("/metrics", "peak_rss_bytes", static_cast<std::int64_t>(peak));
+  out->set_attribute("/metrics", "network_bytes", static_cast<std::int64_t>(net->bytes()));
+  out->close();
+  return 0;
+}
+
+int check_command(const CheckOptions& opt) {
+  Experiment ex;
+  try {
+    ex = load_experiment(opt.experiment, opt.overrides);
+  } catch (const InputError& e) {
+    return report(e);
+  }
+  std::printf("%s: ok\n", opt.experiment.c_str());
+  std::printf("  run: %.1f ms at dt = %g ms, seed %u, %d thread(s)\n", ex.run.duration, ex.run.dt,
+              ex.run.seed, resolve_threads(ex));
+  for (const auto& p : ex.populations)
+    std::printf("  population %-10s %8u x %s\n", p.name.c_str(), p.size, p.model.c_str());
+  for (const auto& p : ex.projections)
+    std::printf("  projection %-10s %s -> %s\n", p.name.c_str(), p.pre.c_str(), p.post.c_str());
+  std::printf("  %zu input(s), %zu recording(s)\n", ex.inputs.size(), ex.records.size());
+  return 0;
+}
+
+int info_command(const std::string& model) {
+  const Registry& reg = Registry::global();
+  if (model.empty()) {
+    std::printf("models:\n");
+    for (const auto& m : reg.models())
+      std::printf("  %-14s %s\n", std::string(m.name).c_str(), std::string(m.doc).c_str());
+    std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
+                "fixed_outdegree, explicit\n");
+    std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
+    std::printf("\n'glia info MODEL' lists a model's parameters, state and ports.\n");
+    return 0;
+  }
+  const ModelInfo* m = reg.find(model);
+  if (!m) {
+    const std::string near = nearest_name(model, reg.names());
+    std::fprintf(stderr, "glia: error: unknown model '%s'%s\n", model.c_str(),
+                 near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str());
+    return kBadInput;
+  }
+  std::printf("%s: %s\n\nparameters:\n", std::string(m->name).c_str(), std::string(m->doc).c_str());
+  std::printf("  %-12s %-6s %12s  %-16s %s\n", "name", "unit", "default", "valid", "description");
+  for (const auto& p : m->params)
+    std::printf("  %-12s %-6s %12g  %-16s %s\n", std::string(p.name).c_str(),
+                std::string(p.unit).c_str(), p.default_value, p.range.describe().c_str(),
+                std::string(p.doc).c_str());
+  std::printf("\nstate (recordable):\n");
+  for (const auto& s : m->state)
+    std::printf("  %-12s %-6s %12g  %s\n", std::string(s.name).c_str(), std::string(s.unit).c_str(),
+                s.initial, std::string(s.doc).c_str());
+  std::printf("\nports:\n");
+  for (const auto& p : m->ports)
+    std::printf("  %-12s %-6s %s\n", std::string(p.name).c_str(), std::string(p.unit).c_str(),
+                std::string(p.doc).c_str());
+  std::printf("\nintegrators:");
+  for (std::size_t i = 0; i < m->integrators.size(); ++i)
+    std::printf(" %s%s", std::string(m->integrators[i]).c_str(), i == 0 ? " (default)" : "");
+  std::printf("\n");
+  return 0;
+}
+
+} // namespace glia

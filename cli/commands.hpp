@@ -1,0 +1,29 @@
+// The subcommands of the glia binary. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace glia {
+
+struct RunOptions {
+  std::string experiment;
+  std::string output;
+  std::vector<std::string> overrides;
+  int threads = 0;
+  bool quiet = false;
+};
+
+struct CheckOptions {
+  std::string experiment;
+  std::vector<std::string> overrides;
+};
+
+int run_command(const RunOptions& opt);
+int check_command(const CheckOptions& opt);
+int info_command(const std::string& model);
+
+// Peak resident memory of this process so far, in bytes.
+std::size_t peak_rss_bytes();
+
+} // namespace glia

@@ -1,0 +1,54 @@
+// The glia command line: run, check and info.
+//   glia run FILE [-o OUT.h5] [--set key=value]... [--threads N] [--quiet]
+//   glia check FILE [--set key=value]...
+//   glia info [MODEL]
+// Exit codes: 0 success, 2 bad input (experiment, arguments, output path), 1 anything else.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  CLI::App app{"glia: a simulator for spiking neural networks"};
+  app.set_version_flag("--version", std::string("glia ") + GLIA_VERSION);
+  app.require_subcommand(1);
+
+  glia::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "Run an experiment file and write the results (HDF5)");
+  run_cmd->add_option("file", run.experiment, "experiment file (TOML)")->required();
+  run_cmd->add_option("-o,--output", run.output,
+                      "output file (default: results/<experiment name>.h5)");
+  run_cmd->add_option("--set", run.overrides, "override a value: key=value (repeatable)")
+      ->take_all();
+  run_cmd->add_option("--threads", run.threads, "threads (overrides run.threads)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_flag("-q,--quiet", run.quiet, "no progress line");
+
+  glia::CheckOptions check;
+  auto* check_cmd = app.add_subcommand("check", "Validate an experiment file without running it");
+  check_cmd->add_option("file", check.experiment, "experiment file (TOML)")->required();
+  check_cmd->add_option("--set", check.overrides, "override a value: key=value (repeatable)")
+      ->take_all();
+
+  std::string model;
+  auto* info_cmd = app.add_subcommand("info", "List models, or describe one model's parameters");
+  info_cmd->add_option("model", model, "model name");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    if (*run_cmd) return glia::run_command(run);
+    if (*check_cmd) return glia::check_command(check);
+    if (*info_cmd) return glia::info_command(model);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "glia: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,1342 @@
+// Experiment files: reading, --set overrides, and strict validation into the typed
+// specs of io/experiment.hpp. The only translation unit that includes toml++ (it is
+// slow to compile). Every check reports "file:line:col: key: message"; values that came
+// from --set are reported at the override ("--set run.duration=abc: run.duration: ...").
+#include "io/experiment.hpp"
+
+#include "io/expression.hpp"
+#include "neurons/registry.hpp"
+
+#include <hdf5.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+namespace glia {
+
+std::string SourceLocation::str() const {
+  if (line <= 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+int Experiment::population_index(const std::string& name) const {
+  for (std::size_t i = 0; i < populations.size(); ++i)
+    if (populations[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::size_t levenshtein(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+} // namespace
+
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  const std::string key = lower(name);
+  const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& c : candidates) {
+    const std::size_t d = levenshtein(key, lower(c));
+    if (d <= limit && d < best_d) {
+      best = c;
+      best_d = d;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+constexpr double kMaxU32 = 4294967296.0; // 2^32
+constexpr int kMaxDelaySteps = 65535;    // delays are stored as uint16 steps
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.precision(12);
+  s << v;
+  return s.str();
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  return out;
+}
+
+// " (did you mean 'x'?)", or the list of valid names when it is short and nothing is close.
+std::string suggest(const std::string& name, const std::vector<std::string>& candidates) {
+  const std::string near = nearest_name(name, candidates);
+  if (!near.empty()) return " (did you mean '" + near + "'?)";
+  if (!candidates.empty() && candidates.size() <= 12)
+    return " (expected one of " + quoted_list(candidates) + ")";
+  return "";
+}
+
+std::string type_name(toml::node_type t) {
+  switch (t) {
+  case toml::node_type::table:
+    return "a table";
+  case toml::node_type::array:
+    return "an array";
+  case toml::node_type::string:
+    return "a string";
+  case toml::node_type::integer:
+    return "an integer";
+  case toml::node_type::floating_point:
+    return "a floating-point number";
+  case toml::node_type::boolean:
+    return "a boolean";
+  case toml::node_type::date:
+    return "a date";
+  case toml::node_type::time:
+    return "a time";
+  case toml::node_type::date_time:
+    return "a date-time";
+  default:
+    return "nothing";
+  }
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+template <class Spec> std::vector<std::string> spec_names(std::span<const Spec> table) {
+  std::vector<std::string> out;
+  for (const auto& s : table) out.emplace_back(s.name);
+  return out;
+}
+
+std::vector<std::string> view_names(std::span<const std::string_view> table) {
+  return {table.begin(), table.end()};
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// ---------------------------------------------------------------------------------------
+// Explicit connection lists. Problems come back as text ("conn.csv:5: ...") that the
+// caller prefixes with the location of the `file` key.
+
+struct ConnectionLimits {
+  std::uint32_t pre_size, post_size;
+  std::string pre, post;
+  double dt;
+};
+
+class ListError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void check_entry(const std::string& where, const ConnectionLimits& lim, std::uint64_t src,
+                 std::uint64_t tgt, const double* weight, const double* delay) {
+  if (src >= lim.pre_size)
+    throw ListError(where + ": source " + std::to_string(src) + " is out of range (population '" +
+                    lim.pre + "' has " + std::to_string(lim.pre_size) + " neurons)");
+  if (tgt >= lim.post_size)
+    throw ListError(where + ": target " + std::to_string(tgt) + " is out of range (population '" +
+                    lim.post + "' has " + std::to_string(lim.post_size) + " neurons)");
+  if (weight && !std::isfinite(*weight))
+    throw ListError(where + ": weight must be a finite number, got " + fmt(*weight));
+  if (delay && !(*delay >= lim.dt))
+    throw ListError(where + ": delay " + fmt(*delay) +
+                    " ms is below the time step dt = " + fmt(lim.dt) + " ms");
+  if (delay && *delay / lim.dt > kMaxDelaySteps + 0.5)
+    throw ListError(where + ": delay " + fmt(*delay) + " ms is longer than the longest delay (" +
+                    std::to_string(kMaxDelaySteps) + " steps of dt = " + fmt(lim.dt) + " ms)");
+}
+
+void load_csv(const std::filesystem::path& path, const std::string& shown,
+              const ConnectionLimits& lim, ConnectSpec& c) {
+  std::ifstream in(path);
+  if (!in)
+    throw ListError("cannot read connection file '" + path.string() + "': " + std::strerror(errno));
+  std::string line;
+  int line_no = 0;
+  // Column order after source,target is free; -1 = absent.
+  int col_weight = -1, col_delay = -1, n_cols = 0;
+  bool have_header = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    std::vector<std::string> fields;
+    std::size_t from = 0;
+    for (;;) {
+      const std::size_t comma = t.find(',', from);
+      fields.push_back(trim(std::string_view(t).substr(from, comma - from)));
+      if (comma == std::string::npos) break;
+      from = comma + 1;
+    }
+    const std::string where = shown + ":" + std::to_string(line_no);
+    if (!have_header) {
+      if (fields.size() < 2 || fields[0] != "source" || fields[1] != "target")
+        throw ListError(where + ": expected the header 'source,target[,weight][,delay]', got '" +
+                        t + "'");
+      for (std::size_t k = 2; k < fields.size(); ++k) {
+        int& col = fields[k] == "weight" ? col_weight : fields[k] == "delay" ? col_delay : n_cols;
+        if (&col == &n_cols)
+          throw ListError(where + ": unknown column '" + fields[k] + "'" +
+                          suggest(fields[k], {"weight", "delay"}));
+        if (col >= 0) throw ListError(where + ": column '" + fields[k] + "' appears twice");
+        col = static_cast<int>(k);
+      }
+      n_cols = static_cast<int>(fields.size());
+      have_header = true;
+      continue;
+    }
+    if (static_cast<int>(fields.size()) != n_cols)
+      throw ListError(where + ": expected " + std::to_string(n_cols) + " columns, got " +
+                      std::to_string(fields.size()));
+    auto index = [&](int k, const char* what) {
+      std::uint64_t v = 0;
+      const auto& f = fields[static_cast<std::size_t>(k)];
+      const auto r = std::from_chars(f.data(), f.data() + f.size(), v);
+      if (f.empty() || r.ec != std::errc() || r.ptr != f.data() + f.size())
+        throw ListError(where + ": " + what + " must be a non-negative integer, got '" + f + "'");
+      return v;
+    };
+    auto number = [&](int k, const char* what) {
+      double v = 0.0;
+      const auto& f = fields[static_cast<std::size_t>(k)];
+      const auto r = std::from_chars(f.data(), f.data() + f.size(), v);
+      if (f.empty() || r.ec != std::errc() || r.ptr != f.data() + f.size())
+        throw ListError(where + ": " + what + " must be a number, got '" + f + "'");
+      return v;
+    };
+    const std::uint64_t src = index(0, "source"), tgt = index(1, "target");
+    double w = 0.0, d = 0.0;
+    if (col_weight >= 0) w = number(col_weight, "weight");
+    if (col_delay >= 0) d = number(col_delay, "delay");
+    check_entry(where, lim, src, tgt, col_weight >= 0 ? &w : nullptr,
+                col_delay >= 0 ? &d : nullptr);
+    c.sources.push_back(static_cast<std::uint32_t>(src));
+    c.targets.push_back(static_cast<std::uint32_t>(tgt));
+    if (col_weight >= 0) c.weights.push_back(w);
+    if (col_delay >= 0) c.delays.push_back(d);
+  }
+  if (!have_header)
+    throw ListError(shown + ": empty file; expected the header 'source,target[,weight][,delay]'");
+}
+
+// Owns an HDF5 handle.
+class H5Handle {
+public:
+  H5Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  ~H5Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// HDF5 prints its error stack to stderr by default; we report our own messages instead.
+class H5Quiet {
+public:
+  H5Quiet() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  H5Quiet(const H5Quiet&) = delete;
+  H5Quiet& operator=(const H5Quiet&) = delete;
+  ~H5Quiet() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+
+private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+// Reads a 1-D dataset converted to `T`; returns false when it does not exist.
+template <class T>
+bool read_h5_column(hid_t file, const std::string& shown, const char* name, bool integers,
+                    std::vector<T>& out) {
+  if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return false;
+  const H5Handle ds(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) throw ListError(shown + ": " + name + " is not a dataset");
+  const H5Handle type(H5Dget_type(ds.get()), H5Tclose);
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_INTEGER && (integers || cls != H5T_FLOAT))
+    throw ListError(shown + ": " + name + " must hold " + (integers ? "integers" : "numbers"));
+  const H5Handle space(H5Dget_space(ds.get()), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 1)
+    throw ListError(shown + ": " + name + " must be a 1-D dataset");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  out.resize(static_cast<std::size_t>(n));
+  const hid_t mem = std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+  if (n > 0 && H5Dread(ds.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw ListError(shown + ": cannot read " + name);
+  return true;
+}
+
+void load_h5(const std::filesystem::path& path, const std::string& shown,
+             const ConnectionLimits& lim, ConnectSpec& c) {
+  if (!std::filesystem::exists(path))
+    throw ListError("cannot read connection file '" + path.string() +
+                    "': No such file or directory");
+  const H5Quiet quiet;
+  const H5Handle file(H5Fopen(path.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw ListError(shown + ": not a readable HDF5 file");
+  std::vector<std::int64_t> src, tgt;
+  std::vector<double> w, d;
+  if (!read_h5_column(file.get(), shown, "/source", true, src))
+    throw ListError(shown + ": missing dataset /source");
+  if (!read_h5_column(file.get(), shown, "/target", true, tgt))
+    throw ListError(shown + ": missing dataset /target");
+  const bool has_w = read_h5_column(file.get(), shown, "/weight", false, w);
+  const bool has_d = read_h5_column(file.get(), shown, "/delay", false, d);
+  auto same_length = [&](bool has, std::size_t n, const char* name) {
+    if (has && n != src.size())
+      throw ListError(shown + ": " + name + " has " + std::to_string(n) + " entries, /source has " +
+                      std::to_string(src.size()));
+  };
+  same_length(true, tgt.size(), "/target");
+  same_length(has_w, w.size(), "/weight");
+  same_length(has_d, d.size(), "/delay");
+  for (std::size_t k = 0; k < src.size(); ++k) {
+    const std::string where = shown + ": row " + std::to_string(k);
+    if (src[k] < 0 || tgt[k] < 0)
+      throw ListError(where + ": " + (src[k] < 0 ? "source " : "target ") +
+                      std::to_string(src[k] < 0 ? src[k] : tgt[k]) + " is negative");
+    check_entry(where, lim, static_cast<std::uint64_t>(src[k]), static_cast<std::uint64_t>(tgt[k]),
+                has_w ? &w[k] : nullptr, has_d ? &d[k] : nullptr);
+  }
+  c.sources.assign(src.begin(), src.end());
+  c.targets.assign(tgt.begin(), tgt.end());
+  if (has_w) c.weights = std::move(w);
+  if (has_d) c.delays = std::move(d);
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation of the (overridden) document.
+
+using Entry = std::pair<const toml::key*, const toml::node*>;
+
+// Entries of a table in the order they were written (toml++ keeps tables sorted by key);
+// entries added by --set come last.
+std::vector<Entry> in_file_order(const toml::table& t) {
+  std::vector<Entry> out;
+  for (auto&& [k, v] : t) out.emplace_back(&k, &v);
+  auto pos = [](const Entry& e) {
+    const auto& b = e.first->source().begin;
+    return b.line == 0 ? std::pair<std::uint64_t, std::uint64_t>{~0ull, 0}
+                       : std::pair<std::uint64_t, std::uint64_t>{b.line, b.column};
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const Entry& a, const Entry& b) { return pos(a) < pos(b); });
+  return out;
+}
+
+class Validator {
+public:
+  Validator(std::string path, const std::unordered_map<const toml::node*, std::string>& set_nodes)
+      : path_(std::move(path)), set_nodes_(set_nodes) {}
+
+  void build(const toml::table& doc, Experiment& ex);
+
+private:
+  // --- locations and errors ---
+  SourceLocation loc(const toml::node& n) const {
+    if (auto it = set_nodes_.find(&n); it != set_nodes_.end()) return {it->second, 0, 0};
+    const auto& b = n.source().begin;
+    return {path_, static_cast<int>(b.line), static_cast<int>(b.column)};
+  }
+  SourceLocation loc(const Entry& e) const {
+    if (set_nodes_.count(e.second) || e.first->source().begin.line == 0) return loc(*e.second);
+    const auto& b = e.first->source().begin;
+    return {path_, static_cast<int>(b.line), static_cast<int>(b.column)};
+  }
+  [[noreturn]] void fail(const SourceLocation& where, const std::string& key,
+                         const std::string& what) const {
+    throw InputError(where.str() + ": " + key + ": " + what);
+  }
+  [[noreturn]] void fail(const toml::node& n, const std::string& key,
+                         const std::string& what) const {
+    fail(loc(n), key, what);
+  }
+  [[noreturn]] void wrong_type(const toml::node& n, const std::string& key,
+                               const std::string& expected) const {
+    fail(n, key, "expected " + expected + ", got " + type_name(n.type()));
+  }
+
+  // --- strict tables ---
+  void check_keys(const toml::table& t, const std::string& prefix,
+                  const std::vector<std::string>& allowed, const std::string& what = "unknown key",
+                  const std::vector<std::string>& known_elsewhere = {},
+                  const std::string& elsewhere_note = "") const {
+    for (const Entry& e : in_file_order(t)) {
+      const std::string k(e.first->str());
+      if (contains(allowed, k)) continue;
+      const std::string key = prefix.empty() ? k : prefix + "." + k;
+      if (contains(known_elsewhere, k)) fail(loc(e), key, "'" + k + "' " + elsewhere_note);
+      fail(loc(e), key, what + suggest(k, allowed));
+    }
+  }
+  const toml::table& as_table(const toml::node& n, const std::string& key) const {
+    if (!n.is_table()) wrong_type(n, key, "a table");
+    return *n.as_table();
+  }
+  const toml::node& required(const toml::table& t, const std::string& prefix, const char* k,
+                             const std::string& hint = "") const {
+    const toml::node* n = t.get(k);
+    if (!n) fail(t, prefix + "." + k, "required key missing" + hint);
+    return *n;
+  }
+
+  // --- scalars ---
+  double number(const toml::node& n, const std::string& key) const {
+    double v = 0.0;
+    if (const auto* i = n.as_integer()) {
+      v = static_cast<double>(i->get());
+    } else if (const auto* f = n.as_floating_point()) {
+      v = f->get();
+    } else {
+      wrong_type(n, key, "a number");
+    }
+    if (std::isnan(v)) fail(n, key, "expected a number, got nan");
+    return v;
+  }
+  double finite(const toml::node& n, const std::string& key) const {
+    const double v = number(n, key);
+    if (!std::isfinite(v)) fail(n, key, "expected a finite number, got " + fmt(v));
+    return v;
+  }
+  double in_range(const toml::node& n, const std::string& key, const Range& r) const {
+    const double v = number(n, key);
+    if (!r.contains(v)) fail(n, key, "must be " + r.describe() + ", got " + fmt(v));
+    return v;
+  }
+  std::int64_t integer(const toml::node& n, const std::string& key, std::int64_t lo,
+                       std::int64_t hi) const {
+    const auto* i = n.as_integer();
+    if (!i) wrong_type(n, key, "an integer");
+    const std::int64_t v = i->get();
+    if (v < lo || v > hi) {
+      const std::string range = hi == std::numeric_limits<std::int64_t>::max()
+                                    ? ">= " + std::to_string(lo)
+                                    : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      fail(n, key, "must be an integer " + range + ", got " + std::to_string(v));
+    }
+    return v;
+  }
+  std::string string(const toml::node& n, const std::string& key) const {
+    const auto* s = n.as_string();
+    if (!s) wrong_type(n, key, "a string");
+    return s->get();
+  }
+  bool boolean(const toml::node& n, const std::string& key) const {
+    const auto* b = n.as_boolean();
+    if (!b) wrong_type(n, key, "a boolean (true or false)");
+    return b->get();
+  }
+  // `of` qualifies the name in the message: "unknown integrator 'rk5' of model 'lif_delta'".
+  std::string choice(const toml::node& n, const std::string& key,
+                     const std::vector<std::string>& options, const std::string& what,
+                     const std::string& of = "") const {
+    const std::string s = string(n, key);
+    if (!contains(options, s))
+      fail(n, key, "unknown " + what + " '" + s + "'" + of + suggest(s, options));
+    return s;
+  }
+  const toml::array& array(const toml::node& n, const std::string& key,
+                           const std::string& of) const {
+    if (!n.is_array()) wrong_type(n, key, "an array of " + of);
+    return *n.as_array();
+  }
+  std::vector<double> numbers(const toml::node& n, const std::string& key) const {
+    std::vector<double> out;
+    const auto& a = array(n, key, "numbers");
+    for (std::size_t k = 0; k < a.size(); ++k)
+      out.push_back(finite(*a.get(k), key + "[" + std::to_string(k) + "]"));
+    return out;
+  }
+  // Neuron indices into a population of `size`, each at most once.
+  std::vector<std::uint32_t> indices(const toml::node& n, const std::string& key,
+                                     const PopulationSpec& pop) const {
+    std::vector<std::uint32_t> out;
+    std::set<std::uint32_t> seen;
+    const auto& a = array(n, key, "neuron indices");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string ek = key + "[" + std::to_string(k) + "]";
+      const std::int64_t raw = integer(*a.get(k), ek, 0, std::numeric_limits<std::int64_t>::max());
+      if (raw >= static_cast<std::int64_t>(pop.size))
+        fail(*a.get(k), ek,
+             "neuron " + std::to_string(raw) + " is out of range (population '" + pop.name +
+                 "' has " + std::to_string(pop.size) + " neurons)");
+      const auto v = static_cast<std::uint32_t>(raw);
+      if (!seen.insert(v).second)
+        fail(*a.get(k), ek, "neuron " + std::to_string(v) + " is listed twice");
+      out.push_back(v);
+    }
+    return out;
+  }
+
+  // --- values: numbers, distribution tables, expressions ---
+  Distribution distribution_table(const toml::table& t, const std::string& key) const;
+  void check_bounds(const toml::node& n, const std::string& key, const Distribution& d,
+                    const Range& r) const;
+  // `names` lists what an expression may use; `explain(name)` says why a known name
+  // cannot be used here ("" when it is simply unknown).
+  Distribution value(const toml::node& n, const std::string& key, const Range& r,
+                     bool allow_expression, const std::vector<std::string>& names = {},
+                     const std::function<std::string(const std::string&)>& explain = {}) const;
+
+  // --- sections ---
+  void run(const toml::table& doc, RunSpec& run);
+  PopulationSpec population(const toml::table& t, std::size_t index,
+                            const std::vector<PopulationSpec>& earlier) const;
+  ProjectionSpec projection(const toml::table& t, std::size_t index, const Experiment& ex) const;
+  ConnectSpec connect(const toml::table& t, const std::string& prefix, const PopulationSpec& pre,
+                      const PopulationSpec& post) const;
+  InputSpec input(const toml::table& t, std::size_t index, const Experiment& ex) const;
+  RecordSpec record(const toml::table& t, std::size_t index, const Experiment& ex) const;
+
+  const PopulationSpec& population_ref(const toml::node& n, const std::string& key,
+                                       const Experiment& ex) const {
+    const std::string name = string(n, key);
+    const int i = ex.population_index(name);
+    if (i < 0) {
+      std::vector<std::string> names;
+      for (const auto& p : ex.populations) names.push_back(p.name);
+      fail(n, key, "unknown population '" + name + "'" + suggest(name, names));
+    }
+    return ex.populations[static_cast<std::size_t>(i)];
+  }
+  std::string port(const toml::node& n, const std::string& key, const PopulationSpec& pop) const {
+    const std::string p = string(n, key);
+    const ModelInfo* info = Registry::global().find(pop.model);
+    // Models with shared data may add ports beyond their static table (checked when the
+    // population is built).
+    if (info->ports.empty() || !pop.shared.empty()) return p;
+    const auto names = spec_names(info->ports);
+    if (!contains(names, p))
+      fail(n, key, "unknown port '" + p + "' of model '" + pop.model + "'" + suggest(p, names));
+    return p;
+  }
+  std::vector<const toml::table*> tables(const toml::table& doc, const char* key) const {
+    std::vector<const toml::table*> out;
+    const toml::node* n = doc.get(key);
+    if (!n || (n->is_array() && n->as_array()->empty())) return out;
+    if (!n->is_array_of_tables()) {
+      if (n->is_array()) {
+        for (const auto& e : *n->as_array())
+          if (!e.is_table()) wrong_type(e, key, std::string("a table ([[") + key + "]])");
+      }
+      wrong_type(*n, key, std::string("an array of tables ([[") + key + "]])");
+    }
+    for (const auto& e : *n->as_array()) out.push_back(e.as_table());
+    return out;
+  }
+
+  std::string path_;
+  const std::unordered_map<const toml::node*, std::string>& set_nodes_;
+  double dt_ = 0.1;
+};
+
+Distribution Validator::distribution_table(const toml::table& t, const std::string& key) const {
+  static const std::vector<std::string> kinds = {"uniform", "normal", "lognormal"};
+  const std::string kind =
+      choice(required(t, key, "dist", " (one of 'uniform', 'normal', 'lognormal')"), key + ".dist",
+             kinds, "distribution");
+  Distribution d;
+  auto req = [&](const char* k) -> const toml::node& { return required(t, key, k); };
+  auto sub = [&](const char* k) { return key + "." + k; };
+  if (kind == "uniform") {
+    check_keys(t, key, {"dist", "low", "high"});
+    d.kind = Distribution::Kind::uniform;
+    d.low = finite(req("low"), sub("low"));
+    d.high = finite(req("high"), sub("high"));
+    if (d.high < d.low)
+      fail(req("high"), sub("high"), "must be >= low (" + fmt(d.low) + "), got " + fmt(d.high));
+  } else if (kind == "normal") {
+    check_keys(t, key, {"dist", "mean", "std", "min", "max"});
+    d.kind = Distribution::Kind::normal;
+    d.mean = finite(req("mean"), sub("mean"));
+    d.std = finite(req("std"), sub("std"));
+    if (d.std < 0) fail(req("std"), sub("std"), "must be >= 0, got " + fmt(d.std));
+    if (const auto* n = t.get("min")) d.min = number(*n, sub("min"));
+    if (const auto* n = t.get("max")) d.max = number(*n, sub("max"));
+    if (d.max < d.min)
+      fail(*t.get("max"), sub("max"), "must be >= min (" + fmt(d.min) + "), got " + fmt(d.max));
+  } else {
+    check_keys(t, key, {"dist", "mu", "sigma", "scale"});
+    d.kind = Distribution::Kind::lognormal;
+    d.mean = finite(req("mu"), sub("mu"));
+    d.std = finite(req("sigma"), sub("sigma"));
+    if (d.std < 0) fail(req("sigma"), sub("sigma"), "must be >= 0, got " + fmt(d.std));
+    if (const auto* n = t.get("scale")) d.scale = finite(*n, sub("scale"));
+  }
+  return d;
+}
+
+void Validator::check_bounds(const toml::node& n, const std::string& key, const Distribution& d,
+                             const Range& r) const {
+  if (d.kind == Distribution::Kind::constant) {
+    if (!r.contains(d.value)) fail(n, key, "must be " + r.describe() + ", got " + fmt(d.value));
+    return;
+  }
+  if (d.kind == Distribution::Kind::expression) return; // known only per neuron
+  const double lo = d.lowest(), hi = d.highest();
+  // An open end may be touched by a continuous distribution (probability zero), unless
+  // the distribution is a single point.
+  const bool ok = lo >= r.lo && hi <= r.hi && (lo < hi || r.contains(lo));
+  if (ok) return;
+  std::string what;
+  switch (d.kind) {
+  case Distribution::Kind::uniform:
+    what = "the uniform distribution over [" + fmt(d.low) + ", " + fmt(d.high) + "]";
+    break;
+  case Distribution::Kind::normal:
+    what = "the normal distribution (clipped to [" + fmt(d.min) + ", " + fmt(d.max) + "])";
+    break;
+  default:
+    what = "the lognormal distribution (scale " + fmt(d.scale) + ")";
+    break;
+  }
+  std::string fix;
+  if (d.kind == Distribution::Kind::normal) fix = "; set 'min'/'max' to clip it";
+  fail(n, key,
+       what + " can produce values outside the valid range (must be " + r.describe() + ")" + fix);
+}
+
+Distribution Validator::value(const toml::node& n, const std::string& key, const Range& r,
+                              bool allow_expression, const std::vector<std::string>& names,
+                              const std::function<std::string(const std::string&)>& explain) const {
+  Distribution d;
+  if (n.is_integer() || n.is_floating_point()) {
+    d = Distribution::constant_of(number(n, key));
+  } else if (n.is_table()) {
+    d = distribution_table(*n.as_table(), key);
+  } else if (n.is_string() && allow_expression) {
+    const std::string text = n.as_string()->get();
+    Expression e;
+    try {
+      e = Expression::parse(text);
+    } catch (const std::invalid_argument& err) {
+      fail(n, key, std::string("invalid expression: ") + err.what());
+    }
+    for (const auto& v : e.variables()) {
+      if (contains(names, v)) continue;
+      const std::string why = explain ? explain(v) : "";
+      if (!why.empty()) fail(n, key, "expression '" + text + "' uses '" + v + "': " + why);
+      fail(n, key, "unknown name '" + v + "' in expression '" + text + "'" + suggest(v, names));
+    }
+    if (e.is_constant()) {
+      d = Distribution::constant_of(e.eval(std::span<const double>{}));
+    } else {
+      d.kind = Distribution::Kind::expression;
+      d.expression = text;
+    }
+  } else if (allow_expression) {
+    wrong_type(n, key, "a number, a distribution table or an expression string");
+  } else if (n.is_string()) {
+    fail(n, key,
+         "expected a number or a distribution table, got a string (expressions are allowed only "
+         "in population params and init)");
+  } else {
+    wrong_type(n, key, "a number or a distribution table");
+  }
+  check_bounds(n, key, d, r);
+  return d;
+}
+
+void Validator::run(const toml::table& doc, RunSpec& run) {
+  const toml::node* node = doc.get("run");
+  if (!node) return;
+  const toml::table& t = as_table(*node, "run");
+  check_keys(t, "run", {"duration", "dt", "seed", "threads", "backend", "flush_interval"});
+  auto positive = [&](const char* k, double& out) {
+    if (const auto* n = t.get(k)) {
+      out = finite(*n, std::string("run.") + k);
+      if (!(out > 0)) fail(*n, std::string("run.") + k, "must be > 0, got " + fmt(out));
+    }
+  };
+  positive("dt", run.dt);
+  positive("duration", run.duration);
+  positive("flush_interval", run.flush_interval);
+  if (const auto* n = t.get("seed"))
+    run.seed = static_cast<std::uint32_t>(integer(*n, "run.seed", 0, 4294967295LL));
+  if (const auto* n = t.get("threads"))
+    run.threads = static_cast<int>(integer(*n, "run.threads", 0, 65536));
+  if (const auto* n = t.get("backend"))
+    run.backend = choice(*n, "run.backend", {"cpu", "cuda"}, "backend");
+  if (run.duration < run.dt) {
+    const toml::node* at = t.get("duration") ? t.get("duration") : t.get("dt");
+    fail(*at, "run.duration",
+         "must be at least one time step (dt = " + fmt(run.dt) + " ms), got " + fmt(run.duration));
+  }
+  dt_ = run.dt;
+}
+
+PopulationSpec Validator::population(const toml::table& t, std::size_t index,
+                                     const std::vector<PopulationSpec>& earlier) const {
+  PopulationSpec p;
+  p.where = loc(t);
+  std::string prefix = "population #" + std::to_string(index);
+  const toml::node& name_node = required(t, prefix, "name");
+  p.name = string(name_node, prefix + ".name");
+  if (!is_identifier(p.name))
+    fail(name_node, prefix + ".name",
+         "'" + p.name +
+             "' is not a valid name (letters, digits and '_', not starting with a digit)");
+  for (const auto& q : earlier)
+    if (q.name == p.name)
+      fail(name_node, prefix + ".name",
+           "duplicate population name '" + p.name + "' (first defined at " + q.where.str() + ")");
+  prefix = "population '" + p.name + "'";
+  check_keys(t, prefix,
+             {"name", "model", "size", "integrator", "params", "random", "init", "shared"});
+
+  const toml::node& model_node = required(t, prefix, "model");
+  p.model = string(model_node, prefix + ".model");
+  const ModelInfo* info = Registry::global().find(p.model);
+  if (!info)
+    fail(model_node, prefix + ".model",
+         "unknown model '" + p.model + "'" + suggest(p.model, Registry::global().names()));
+
+  p.size = static_cast<std::uint32_t>(
+      integer(required(t, prefix, "size"), prefix + ".size", 1, 4294967295LL));
+
+  if (const auto* n = t.get("integrator")) {
+    const auto options = view_names(info->integrators);
+    p.integrator =
+        choice(*n, prefix + ".integrator", options, "integrator", " of model '" + p.model + "'");
+  }
+
+  const auto param_names = spec_names(info->params);
+  const auto state_names = spec_names(info->state);
+
+  if (const auto* n = t.get("shared")) {
+    const auto& sh = as_table(*n, prefix + ".shared");
+    for (const Entry& e : in_file_order(sh)) {
+      const std::string key = prefix + ".shared." + std::string(e.first->str());
+      std::vector<double> v;
+      if (e.second->is_array()) {
+        v = numbers(*e.second, key);
+      } else if (e.second->is_integer() || e.second->is_floating_point()) {
+        v.push_back(finite(*e.second, key));
+      } else {
+        wrong_type(*e.second, key, "a number or an array of numbers");
+      }
+      p.shared[std::string(e.first->str())] = std::move(v);
+    }
+  }
+
+  std::vector<std::string> random_names;
+  if (const auto* n = t.get("random")) {
+    const auto& rt = as_table(*n, prefix + ".random");
+    for (const Entry& e : in_file_order(rt)) {
+      const std::string name(e.first->str());
+      const std::string key = prefix + ".random." + name;
+      if (!is_identifier(name) || Expression::is_reserved(name))
+        fail(loc(e), key,
+             "'" + name +
+                 "' cannot name a random variable (use letters, digits and '_', not a function "
+                 "name)");
+      if (contains(param_names, name) || contains(state_names, name))
+        fail(loc(e), key,
+             "'" + name + "' is already a " +
+                 (contains(param_names, name) ? "parameter" : "state variable") + " of model '" +
+                 p.model + "'; give the random variable another name");
+      p.random.push_back({name, value(*e.second, key, kAny, false), loc(e)});
+      random_names.push_back(name);
+    }
+  }
+
+  if (const auto* n = t.get("params")) {
+    const auto& pt = as_table(*n, prefix + ".params");
+    check_keys(pt, prefix + ".params", param_names, "unknown parameter of model '" + p.model + "'",
+               state_names,
+               "is a state variable of model '" + p.model + "'; set it in [population.init]");
+    std::vector<std::string> set;
+    for (const Entry& e : in_file_order(pt)) {
+      const std::string name(e.first->str());
+      const std::string key = prefix + ".params." + name;
+      // Parameters are computed in the order written: an expression may use random
+      // variables, parameters left at their defaults and parameters set before it.
+      std::vector<std::string> usable = random_names;
+      for (const auto& q : param_names)
+        if (q != name && (contains(set, q) || !pt.get(q))) usable.push_back(q);
+      auto explain = [&](const std::string& v) -> std::string {
+        if (v == name) return "a parameter cannot be computed from itself";
+        if (contains(param_names, v))
+          return "parameter '" + v + "' is set later in the table; move it before '" + name + "'";
+        if (contains(state_names, v)) return "state variables cannot be used in parameters";
+        return "";
+      };
+      const int k = find_spec(info->params, name);
+      p.params.push_back({name,
+                          value(*e.second, key, info->params[static_cast<std::size_t>(k)].range,
+                                true, usable, explain),
+                          loc(e)});
+      set.push_back(name);
+    }
+  }
+
+  if (const auto* n = t.get("init")) {
+    const auto& it = as_table(*n, prefix + ".init");
+    check_keys(it, prefix + ".init", state_names,
+               "unknown state variable of model '" + p.model + "'", param_names,
+               "is a parameter of model '" + p.model + "'; set it in [population.params]");
+    std::vector<std::string> usable = random_names;
+    usable.insert(usable.end(), param_names.begin(), param_names.end());
+    for (const Entry& e : in_file_order(it)) {
+      const std::string name(e.first->str());
+      const std::string key = prefix + ".init." + name;
+      auto explain = [&](const std::string& v) -> std::string {
+        if (contains(state_names, v))
+          return "state variable '" + v + "' must be set before '" + name +
+                 "' in [population.init]";
+        return "";
+      };
+      p.init.push_back({name, value(*e.second, key, kAny, true, usable, explain), loc(e)});
+      usable.push_back(name);
+    }
+  }
+  return p;
+}
+
+ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
+                               const PopulationSpec& pre, const PopulationSpec& post) const {
+  static const std::vector<std::string> rules = {"all_to_all",        "one_to_one",
+                                                 "fixed_probability", "fixed_indegree",
+                                                 "fixed_outdegree",   "explicit"};
+  ConnectSpec c;
+  const toml::node& rule_node = required(t, prefix, "rule", " (one of " + quoted_list(rules) + ")");
+  const std::string rule = choice(rule_node, prefix + ".rule", rules, "connection rule");
+  std::vector<std::string> keys = {"rule"};
+  if (rule != "explicit") keys.insert(keys.end(), {"autapses", "multapses"});
+  if (rule == "fixed_probability") keys.push_back("p");
+  if (rule == "fixed_indegree") keys.push_back("indegree");
+  if (rule == "fixed_outdegree") keys.push_back("outdegree");
+  if (rule == "explicit") keys.push_back("file");
+  check_keys(t, prefix, keys, "unknown key for rule '" + rule + "'");
+  if (const auto* n = t.get("autapses")) c.autapses = boolean(*n, prefix + ".autapses");
+  if (const auto* n = t.get("multapses")) c.multapses = boolean(*n, prefix + ".multapses");
+  const bool self = pre.name == post.name;
+
+  if (rule == "all_to_all") {
+    c.rule = ConnectSpec::Rule::all_to_all;
+  } else if (rule == "one_to_one") {
+    c.rule = ConnectSpec::Rule::one_to_one;
+    if (pre.size != post.size)
+      fail(rule_node, prefix + ".rule",
+           "one_to_one needs populations of equal size, '" + pre.name + "' has " +
+               std::to_string(pre.size) + " neurons and '" + post.name + "' has " +
+               std::to_string(post.size));
+  } else if (rule == "fixed_probability") {
+    c.rule = ConnectSpec::Rule::fixed_probability;
+    c.probability = in_range(required(t, prefix, "p"), prefix + ".p", kUnit);
+  } else if (rule == "fixed_indegree" || rule == "fixed_outdegree") {
+    const bool in = rule == "fixed_indegree";
+    c.rule = in ? ConnectSpec::Rule::fixed_indegree : ConnectSpec::Rule::fixed_outdegree;
+    const char* k = in ? "indegree" : "outdegree";
+    const toml::node& n = required(t, prefix, k);
+    c.degree = static_cast<std::uint32_t>(integer(n, prefix + "." + k, 0, 4294967295LL));
+    // Without multapses each neuron needs that many distinct partners.
+    const PopulationSpec& other = in ? pre : post;
+    const std::uint64_t available = other.size - (self && !c.autapses ? 1u : 0u);
+    if (!c.multapses && c.degree > available)
+      fail(n, prefix + "." + k,
+           std::string(k) + " " + std::to_string(c.degree) + " is more than the " +
+               std::to_string(available) + " distinct " + (in ? "sources" : "targets") +
+               " in population '" + other.name + "' (multapses = false" +
+               (self && !c.autapses ? ", autapses = false)" : ")"));
+  } else {
+    c.rule = ConnectSpec::Rule::explicit_list;
+    const toml::node& n = required(t, prefix, "file", " (a CSV or HDF5 connection list)");
+    const std::string file = string(n, prefix + ".file");
+    std::filesystem::path full(file);
+    if (full.is_relative()) full = std::filesystem::path(path_).parent_path() / full;
+    c.file = full.string();
+    const ConnectionLimits lim{pre.size, post.size, pre.name, post.name, dt_};
+    const std::string ext = lower(full.extension().string());
+    try {
+      if (ext == ".h5" || ext == ".hdf5")
+        load_h5(full, file, lim, c);
+      else
+        load_csv(full, file, lim, c);
+    } catch (const ListError& e) {
+      fail(n, prefix + ".file", e.what());
+    }
+  }
+  return c;
+}
+
+ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
+                                     const Experiment& ex) const {
+  ProjectionSpec p;
+  p.where = loc(t);
+  std::string prefix = "projection #" + std::to_string(index);
+  check_keys(t, prefix, {"name", "pre", "post", "port", "weight", "delay", "connect"});
+  const toml::node* name_node = t.get("name");
+  if (name_node) {
+    p.name = string(*name_node, prefix + ".name");
+    if (p.name.empty() || p.name.find_first_of(". \t=") != std::string::npos)
+      fail(*name_node, prefix + ".name",
+           "'" + p.name + "' is not a valid name (non-empty, without '.', '=' or spaces)");
+    prefix = "projection '" + p.name + "'";
+  }
+  const PopulationSpec& pre = population_ref(required(t, prefix, "pre"), prefix + ".pre", ex);
+  const PopulationSpec& post = population_ref(required(t, prefix, "post"), prefix + ".post", ex);
+  p.pre = pre.name;
+  p.post = post.name;
+  if (!name_node) {
+    p.name = pre.name + "->" + post.name;
+    prefix = "projection '" + p.name + "'";
+  }
+  for (const auto& q : ex.projections)
+    if (q.name == p.name)
+      fail(name_node ? *name_node : static_cast<const toml::node&>(t), prefix + ".name",
+           "duplicate projection name '" + p.name + "' (first defined at " + q.where.str() +
+               "); give each projection a distinct name");
+  if (const auto* n = t.get("port")) p.port = port(*n, prefix + ".port", post);
+
+  p.connect = connect(as_table(required(t, prefix, "connect"), prefix + ".connect"),
+                      prefix + ".connect", pre, post);
+  const bool file_weights = !p.connect.weights.empty();
+  const bool file_delays = !p.connect.delays.empty();
+
+  if (const auto* n = t.get("weight")) {
+    if (file_weights)
+      fail(*n, prefix + ".weight",
+           "the connection file already gives the weights; remove this key");
+    p.weight = value(*n, prefix + ".weight", kAny, false);
+  } else if (!file_weights) {
+    fail(t, prefix + ".weight", "required key missing (the synaptic weight)");
+  }
+
+  p.delay = Distribution::constant_of(dt_);
+  if (const auto* n = t.get("delay")) {
+    const std::string key = prefix + ".delay";
+    if (file_delays) fail(*n, key, "the connection file already gives the delays; remove this key");
+    p.delay = value(*n, key, kAny, false);
+    if (p.delay.is_constant() && p.delay.value < dt_)
+      fail(*n, key,
+           "delay " + fmt(p.delay.value) + " ms is below the time step dt = " + fmt(dt_) + " ms");
+    if (p.delay.lowest() < 0)
+      fail(*n, key,
+           "the delay distribution can produce negative delays (lowest value " +
+               fmt(p.delay.lowest()) + " ms)" +
+               (p.delay.kind == Distribution::Kind::normal ? "; set 'min' >= 0" : ""));
+    if (std::isfinite(p.delay.highest()) && p.delay.highest() / dt_ > kMaxDelaySteps + 0.5)
+      fail(*n, key,
+           "delay " + fmt(p.delay.highest()) + " ms is longer than the longest delay (" +
+               std::to_string(kMaxDelaySteps) + " steps of dt = " + fmt(dt_) + " ms)");
+  }
+  return p;
+}
+
+InputSpec Validator::input(const toml::table& t, std::size_t index, const Experiment& ex) const {
+  static const std::vector<std::string> types = {"poisson", "spike_times", "dc", "step_current",
+                                                 "noise"};
+  static const std::map<std::string, std::vector<std::string>> type_keys = {
+      {"poisson", {"rate", "weight", "port", "start", "stop"}},
+      {"spike_times", {"times", "ids", "weight", "port", "delay"}},
+      {"dc", {"amplitude", "start", "stop"}},
+      {"step_current", {"times", "amplitudes"}},
+      {"noise", {"mean", "std", "interval", "start", "stop"}},
+  };
+  InputSpec in;
+  in.where = loc(t);
+  std::string prefix = "input #" + std::to_string(index);
+  if (const auto* n = t.get("name")) {
+    in.name = string(*n, prefix + ".name");
+    if (in.name.empty() || in.name.find_first_of(". \t=") != std::string::npos)
+      fail(*n, prefix + ".name",
+           "'" + in.name + "' is not a valid name (non-empty, without '.', '=' or spaces)");
+    prefix = "input '" + in.name + "'";
+    for (const auto& q : ex.inputs)
+      if (q.name == in.name)
+        fail(*n, prefix + ".name",
+             "duplicate input name '" + in.name + "' (first defined at " + q.where.str() + ")");
+  }
+  const std::string type =
+      choice(required(t, prefix, "type", " (one of " + quoted_list(types) + ")"), prefix + ".type",
+             types, "input type");
+  in.type =
+      static_cast<InputSpec::Type>(std::find(types.begin(), types.end(), type) - types.begin());
+  std::vector<std::string> keys = {"type", "name", "target", "neurons"};
+  const auto& own = type_keys.at(type);
+  keys.insert(keys.end(), own.begin(), own.end());
+  std::vector<std::string> others;
+  for (const auto& [ty, ks] : type_keys)
+    for (const auto& k : ks)
+      if (!contains(keys, k)) others.push_back(k);
+  check_keys(t, prefix, keys, "unknown key", others, "is not a setting of '" + type + "' inputs");
+
+  const PopulationSpec& target =
+      population_ref(required(t, prefix, "target"), prefix + ".target", ex);
+  in.target = target.name;
+  if (const auto* n = t.get("neurons")) in.neurons = indices(*n, prefix + ".neurons", target);
+
+  auto key = [&](const char* k) { return prefix + "." + k; };
+  auto time = [&](const char* k, double& out) {
+    if (const auto* n = t.get(k)) {
+      out = finite(*n, key(k));
+      if (out < 0) fail(*n, key(k), "must be >= 0, got " + fmt(out));
+    }
+  };
+  time("start", in.start);
+  if (const auto* n = t.get("stop")) {
+    in.stop = finite(*n, key("stop"));
+    if (in.stop < in.start)
+      fail(*n, key("stop"), "must be >= start (" + fmt(in.start) + " ms), got " + fmt(in.stop));
+  }
+  if (const auto* n = t.get("port")) in.port = port(*n, key("port"), target);
+  auto at_least_dt = [&](const char* k, double& out) {
+    if (const auto* n = t.get(k)) {
+      out = finite(*n, key(k));
+      if (out < dt_)
+        fail(*n, key(k),
+             "must be at least the time step dt = " + fmt(dt_) + " ms, got " + fmt(out));
+    }
+  };
+  // Times must be ordered; `strict` forbids equal neighbours.
+  auto times = [&](bool strict) {
+    const toml::node& n = required(t, prefix, "times");
+    std::vector<double> v = numbers(n, key("times"));
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const std::string ek = key("times") + "[" + std::to_string(k) + "]";
+      if (v[k] < 0) fail(*n.as_array()->get(k), ek, "must be >= 0, got " + fmt(v[k]));
+      if (k > 0 && (strict ? v[k] <= v[k - 1] : v[k] < v[k - 1]))
+        fail(*n.as_array()->get(k), ek,
+             std::string("times must be ") + (strict ? "strictly increasing" : "non-decreasing") +
+                 ", got " + fmt(v[k]) + " after " + fmt(v[k - 1]));
+    }
+    return v;
+  };
+
+  switch (in.type) {
+  case InputSpec::Type::poisson:
+    in.rate = finite(required(t, prefix, "rate", " (Hz)"), key("rate"));
+    if (in.rate < 0) fail(*t.get("rate"), key("rate"), "must be >= 0, got " + fmt(in.rate));
+    in.weight = finite(required(t, prefix, "weight"), key("weight"));
+    break;
+  case InputSpec::Type::spike_times: {
+    in.times = times(false);
+    in.weight = finite(required(t, prefix, "weight"), key("weight"));
+    at_least_dt("delay", in.delay);
+    if (const auto* n = t.get("ids")) {
+      const auto& a = array(*n, key("ids"), "neuron indices");
+      if (a.size() != in.times.size())
+        fail(*n, key("ids"),
+             "must have one entry per spike time (" + std::to_string(in.times.size()) + "), got " +
+                 std::to_string(a.size()));
+      const std::uint64_t limit = in.neurons.empty() ? target.size : in.neurons.size();
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::string ek = key("ids") + "[" + std::to_string(k) + "]";
+        const std::int64_t v = integer(*a.get(k), ek, 0, std::numeric_limits<std::int64_t>::max());
+        if (static_cast<std::uint64_t>(v) >= limit)
+          fail(*a.get(k), ek,
+               "id " + std::to_string(v) + " is out of range (" +
+                   (in.neurons.empty() ? "population '" + target.name + "' has "
+                                       : std::string("'neurons' lists ")) +
+                   std::to_string(limit) + " neurons)");
+        in.ids.push_back(static_cast<std::uint32_t>(v));
+      }
+    }
+    break;
+  }
+  case InputSpec::Type::dc:
+    in.amplitude = finite(required(t, prefix, "amplitude", " (pA)"), key("amplitude"));
+    break;
+  case InputSpec::Type::step_current: {
+    in.times = times(true);
+    const toml::node& n = required(t, prefix, "amplitudes", " (pA)");
+    in.amplitudes = numbers(n, key("amplitudes"));
+    if (in.amplitudes.size() != in.times.size())
+      fail(n, key("amplitudes"),
+           "must have one entry per time (" + std::to_string(in.times.size()) + "), got " +
+               std::to_string(in.amplitudes.size()));
+    break;
+  }
+  case InputSpec::Type::noise:
+    if (const auto* n = t.get("mean")) in.mean = finite(*n, key("mean"));
+    in.std = finite(required(t, prefix, "std", " (pA)"), key("std"));
+    if (in.std < 0) fail(*t.get("std"), key("std"), "must be >= 0, got " + fmt(in.std));
+    at_least_dt("interval", in.interval);
+    break;
+  }
+  return in;
+}
+
+RecordSpec Validator::record(const toml::table& t, std::size_t index, const Experiment& ex) const {
+  RecordSpec r;
+  r.where = loc(t);
+  const std::string prefix = "record #" + std::to_string(index);
+  const std::string type = choice(required(t, prefix, "type", " ('spikes' or 'state')"),
+                                  prefix + ".type", {"spikes", "state"}, "record type");
+  r.type = type == "spikes" ? RecordSpec::Type::spikes : RecordSpec::Type::state;
+  if (r.type == RecordSpec::Type::spikes)
+    check_keys(t, prefix, {"type", "population", "neurons"}, "unknown key",
+               {"variables", "interval"}, "is only for state records");
+  else
+    check_keys(t, prefix, {"type", "population", "neurons", "variables", "interval"});
+  const PopulationSpec& pop =
+      population_ref(required(t, prefix, "population"), prefix + ".population", ex);
+  r.population = pop.name;
+  if (const auto* n = t.get("neurons")) r.neurons = indices(*n, prefix + ".neurons", pop);
+  if (r.type == RecordSpec::Type::spikes) return r;
+
+  const ModelInfo* info = Registry::global().find(pop.model);
+  const auto state_names = spec_names(info->state);
+  const toml::node& vn = required(t, prefix, "variables", " (state variable names)");
+  const auto& a = array(vn, prefix + ".variables", "state variable names");
+  if (a.empty()) fail(vn, prefix + ".variables", "must name at least one state variable");
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const std::string ek = prefix + ".variables[" + std::to_string(k) + "]";
+    const std::string v = string(*a.get(k), ek);
+    // "m" records every element of a vector state, "m[3]" one element.
+    std::string base = v;
+    if (const auto open = v.find('['); open != std::string::npos) {
+      base = v.substr(0, open);
+      const std::string idx = v.substr(open + 1, v.size() - open - 2);
+      std::uint64_t element = 0;
+      const auto res = std::from_chars(idx.data(), idx.data() + idx.size(), element);
+      if (v.back() != ']' || idx.empty() || res.ec != std::errc() ||
+          res.ptr != idx.data() + idx.size())
+        fail(*a.get(k), ek, "'" + v + "' is not a variable name or 'name[index]'");
+      const int s = find_spec(info->state, base);
+      if (s >= 0 && info->state[static_cast<std::size_t>(s)].width > 0 &&
+          element >= static_cast<std::uint64_t>(info->state[static_cast<std::size_t>(s)].width))
+        fail(*a.get(k), ek,
+             "element " + std::to_string(element) + " is out of range ('" + base + "' has " +
+                 std::to_string(info->state[static_cast<std::size_t>(s)].width) + " elements)");
+    }
+    if (!contains(state_names, base))
+      fail(*a.get(k), ek,
+           "unknown state variable '" + base + "' of model '" + pop.model + "'" +
+               suggest(base, state_names));
+    if (contains(r.variables, v)) fail(*a.get(k), ek, "'" + v + "' is listed twice");
+    r.variables.push_back(v);
+  }
+  if (const auto* n = t.get("interval")) {
+    r.interval = finite(*n, prefix + ".interval");
+    const double steps = r.interval / dt_;
+    if (r.interval < dt_ * (1 - 1e-9) || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
+      fail(*n, prefix + ".interval",
+           "must be a multiple of the time step dt = " + fmt(dt_) + " ms, got " + fmt(r.interval));
+  }
+  return r;
+}
+
+void Validator::build(const toml::table& doc, Experiment& ex) {
+  check_keys(doc, "", {"run", "population", "projection", "input", "record"}, "unknown section");
+  run(doc, ex.run);
+  const auto pops = tables(doc, "population");
+  if (pops.empty())
+    throw InputError(
+        path_ + ": population: the experiment defines no population (add a [[population]] table)");
+  for (std::size_t i = 0; i < pops.size(); ++i)
+    ex.populations.push_back(population(*pops[i], i, ex.populations));
+  const auto projs = tables(doc, "projection");
+  for (std::size_t i = 0; i < projs.size(); ++i)
+    ex.projections.push_back(projection(*projs[i], i, ex));
+  const auto ins = tables(doc, "input");
+  for (std::size_t i = 0; i < ins.size(); ++i) ex.inputs.push_back(input(*ins[i], i, ex));
+  const auto recs = tables(doc, "record");
+  for (std::size_t i = 0; i < recs.size(); ++i) ex.records.push_back(record(*recs[i], i, ex));
+}
+
+// ---------------------------------------------------------------------------------------
+// --set overrides, applied to the document before validation.
+
+using SetNodes = std::unordered_map<const toml::node*, std::string>;
+
+void mark(const toml::node& n, const std::string& where, SetNodes& marks, bool add) {
+  if (add)
+    marks[&n] = where;
+  else
+    marks.erase(&n);
+  if (const auto* t = n.as_table())
+    for (auto&& [k, v] : *t) mark(v, where, marks, add);
+  if (const auto* a = n.as_array())
+    for (const auto& v : *a) mark(v, where, marks, add);
+}
+
+[[noreturn]] void override_error(const std::string& where, const std::string& what) {
+  throw InputError(where + ": " + what);
+}
+
+void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) {
+  const std::string where = "--set " + text;
+  auto fail = [&](const std::string& what) { override_error(where, what); };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) fail("expected key=value");
+  const std::string dotted = trim(text.substr(0, eq));
+  const std::string raw = text.substr(eq + 1);
+  std::vector<std::string> seg;
+  for (std::size_t from = 0;;) {
+    const auto dot = dotted.find('.', from);
+    seg.push_back(dotted.substr(from, dot - from));
+    if (dot == std::string::npos) break;
+    from = dot + 1;
+  }
+  for (const auto& s : seg)
+    if (s.empty()) fail("empty key in '" + dotted + "'");
+
+  static const std::vector<std::string> sections = {"run", "population", "projection", "input",
+                                                    "record"};
+  if (!contains(sections, seg[0]))
+    fail("unknown section '" + seg[0] + "'" + suggest(seg[0], sections));
+  toml::table* cur = &doc;
+  std::size_t first = 0;
+  if (seg[0] != "run") {
+    if (seg.size() < 3) fail("expected " + seg[0] + ".NAME.key or " + seg[0] + ".INDEX.key");
+    toml::array* arr = doc.get(seg[0]) ? doc.get(seg[0])->as_array() : nullptr;
+    const std::size_t count = arr ? arr->size() : 0;
+    toml::node* element = nullptr;
+    if (std::all_of(seg[1].begin(), seg[1].end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      std::size_t i = 0;
+      const auto r = std::from_chars(seg[1].data(), seg[1].data() + seg[1].size(), i);
+      if (r.ec != std::errc() || i >= count)
+        fail("no " + seg[0] + " at index " + seg[1] + " (the experiment has " +
+             std::to_string(count) + ")");
+      element = arr->get(i);
+    } else {
+      std::vector<std::string> names;
+      for (std::size_t i = 0; i < count; ++i) {
+        const toml::table* t = arr->get(i)->as_table();
+        if (!t) continue;
+        std::string name = t->get("name") ? t->get("name")->value_or(std::string()) : "";
+        // Unnamed projections are addressed by their default name "pre->post".
+        if (name.empty() && seg[0] == "projection" && t->get("pre") && t->get("post"))
+          name = t->get("pre")->value_or(std::string()) + "->" +
+                 t->get("post")->value_or(std::string());
+        if (name.empty()) continue;
+        if (name == seg[1]) element = arr->get(i);
+        names.push_back(name);
+      }
+      if (!element) fail("no " + seg[0] + " named '" + seg[1] + "'" + suggest(seg[1], names));
+    }
+    if (!element->is_table()) fail(seg[0] + "." + seg[1] + " is not a table");
+    cur = element->as_table();
+    first = 2;
+  } else if (seg.size() < 2) {
+    fail("expected run.KEY");
+  }
+
+  std::string walked = first == 2 ? seg[0] + "." + seg[1] : "";
+  for (std::size_t i = first; i + 1 < seg.size(); ++i) {
+    walked += (walked.empty() ? "" : ".") + seg[i];
+    toml::node* child = cur->get(seg[i]);
+    if (!child) {
+      cur->insert_or_assign(seg[i], toml::table{});
+      child = cur->get(seg[i]);
+      marks[child] = where;
+    } else if (!child->is_table()) {
+      fail("'" + walked + "' is " + type_name(child->type()) + ", not a table");
+    }
+    cur = child->as_table();
+  }
+
+  // The value is TOML when it parses as such (5, 1e3, true, [1, 2], {dist = "uniform", ...});
+  // anything else is taken as a string, so that --set run.backend=cuda works unquoted.
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + raw);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{};
+  }
+  const std::string& last = seg.back();
+  if (const toml::node* old = cur->get(last)) mark(*old, where, marks, false);
+  toml::node* value = parsed.size() == 1 ? parsed.get("v") : nullptr;
+  if (value)
+    cur->insert_or_assign(last, std::move(*value));
+  else
+    cur->insert_or_assign(last, trim(raw));
+  mark(*cur->get(last), where, marks, true);
+}
+
+} // namespace
+
+Experiment parse_experiment(const std::string& text, const std::string& path,
+                            const std::vector<std::string>& overrides) {
+  Experiment ex;
+  ex.path = path;
+  ex.source_text = text;
+  toml::table doc;
+  try {
+    doc = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw InputError(
+        SourceLocation{path, static_cast<int>(b.line), static_cast<int>(b.column)}.str() +
+        ": invalid TOML: " + std::string(e.description()));
+  }
+  SetNodes marks;
+  for (const auto& o : overrides) apply_override(doc, o, marks);
+  std::ostringstream resolved;
+  resolved << toml::toml_formatter(doc);
+  ex.resolved_text = resolved.str();
+  Validator(path, marks).build(doc, ex);
+  return ex;
+}
+
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError("cannot read experiment file '" + path + "': " + std::strerror(EISDIR));
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError("cannot read experiment file '" + path +
+                     "': " + std::strerror(errno != 0 ? errno : ENOENT));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_experiment(text.str(), path, overrides);
+}
+
+} // namespace glia

@@ -1,0 +1,116 @@
+// Stimulation: Poisson spike sources (independent per target neuron), spike-time
+// arrays, and currents (DC, step-wise, Gaussian noise). Event inputs add into the
+// target's ring-buffer slot of the step they arrive in; current inputs set the
+// per-neuron external current, recomputed only at the steps where one of them changes.
+// All randomness is keyed by (step or redraw index, neuron), so inputs are the same
+// for any thread count and after a resume.
+#pragma once
+
+#include "sim/population.hpp"
+#include "sim/random.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace glia {
+
+class Input {
+public:
+  virtual ~Input() = default;
+  std::string name;
+  int target = 0;                     // population index
+  std::vector<std::uint32_t> neurons; // sorted, unique; empty = all
+
+  // Event inputs: add what arrives at `step` into the ring slot of neurons in [lo, hi).
+  virtual void deliver(std::uint64_t, Population&, std::uint32_t, std::uint32_t) const {}
+  // Current inputs: whether the current changes at `step`, and its contribution.
+  virtual bool is_current() const { return false; }
+  virtual bool changes_at(std::uint64_t) const { return false; }
+  virtual void add_current(std::uint64_t, std::uint32_t, std::uint32_t, double*) const {}
+
+protected:
+  // Calls f(i) for the targeted neurons in [lo, hi).
+  template <class F> void for_targets(std::uint32_t lo, std::uint32_t hi, F&& f) const;
+};
+
+class PoissonInput final : public Input {
+public:
+  PoissonInput(double rate_hz, double weight, int port, std::uint64_t start_step,
+               std::uint64_t stop_step, double dt, Stream stream);
+  void deliver(std::uint64_t step, Population& pop, std::uint32_t lo,
+               std::uint32_t hi) const override;
+
+private:
+  std::uint32_t count(double u) const;
+
+  double lambda_, exp_minus_lambda_, weight_;
+  // Cumulative Poisson probabilities, built by the same recurrence as poisson_inversion,
+  // so that counting the entries below u gives the identical draw without its divisions
+  // and data-dependent branches.
+  std::vector<double> cdf_;
+  int port_;
+  std::uint64_t start_, stop_;
+  Stream stream_;
+};
+
+class SpikeTimesInput final : public Input {
+public:
+  // arrival_steps/targets: one event each, sorted by step.
+  SpikeTimesInput(std::vector<std::uint64_t> arrival_steps, std::vector<std::uint32_t> targets,
+                  double weight, int port);
+  void deliver(std::uint64_t step, Population& pop, std::uint32_t lo,
+               std::uint32_t hi) const override;
+
+private:
+  std::vector<std::uint64_t> steps_;
+  std::vector<std::uint32_t> targets_;
+  double weight_;
+  int port_;
+};
+
+// A piecewise-constant current: amplitude[k] from step[k] on (0 before the first).
+class StepCurrentInput final : public Input {
+public:
+  StepCurrentInput(std::vector<std::uint64_t> steps, std::vector<double> amplitudes);
+  bool is_current() const override { return true; }
+  bool changes_at(std::uint64_t step) const override;
+  void add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
+                   double* i_ext) const override;
+
+private:
+  std::vector<std::uint64_t> steps_;
+  std::vector<double> amplitudes_;
+};
+
+// Gaussian white-noise current, redrawn every `interval` steps between start and stop.
+class NoiseInput final : public Input {
+public:
+  NoiseInput(double mean, double std, std::uint64_t interval, std::uint64_t start_step,
+             std::uint64_t stop_step, Stream stream);
+  bool is_current() const override { return true; }
+  bool changes_at(std::uint64_t step) const override;
+  void add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
+                   double* i_ext) const override;
+
+private:
+  double mean_, std_;
+  std::uint64_t interval_, start_, stop_;
+  Stream stream_;
+};
+
+// Poisson count for any mean (inversion below 10, PTRS above), keyed by (a, b, c).
+std::uint32_t poisson_count(const Stream& s, std::uint32_t a, std::uint32_t b, std::uint32_t c,
+                            double lambda);
+
+template <class F> void Input::for_targets(std::uint32_t lo, std::uint32_t hi, F&& f) const {
+  if (neurons.empty()) {
+    for (std::uint32_t i = lo; i < hi; ++i) f(i);
+    return;
+  }
+  auto it = std::lower_bound(neurons.begin(), neurons.end(), lo);
+  for (; it != neurons.end() && *it < hi; ++it) f(*it);
+}
+
+} // namespace glia

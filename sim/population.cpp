@@ -1,0 +1,31 @@
+// Population set-up that is the same for every model.
+#include "sim/population.hpp"
+
+#include <stdexcept>
+
+namespace glia {
+
+void Population::set_param(int k, std::vector<double> values) {
+  if (values.size() != 1 && values.size() != size_)
+    throw std::invalid_argument("population '" + name_ + "': parameter '" +
+                                std::string(info_->params[k].name) + "' needs 1 or " +
+                                std::to_string(size_) + " values");
+  params_[k] = std::move(values);
+}
+
+void Population::prepare(double dt, std::uint32_t seed, std::uint32_t ring_slots) {
+  dt_ = dt;
+  noise_stream_ = Stream{seed, stream_id(StreamKind::neuron, static_cast<std::uint32_t>(index_))};
+  derive_all();
+  ring_.resize(n_ports_, ring_slots, size_);
+}
+
+std::size_t Population::bytes() const {
+  std::size_t b = ring_.bytes() + i_ext_.size() * sizeof(double);
+  for (const auto& v : params_) b += v.size() * sizeof(double);
+  for (const auto& v : derived_) b += v.size() * sizeof(double);
+  for (const auto& v : state_) b += v.size() * sizeof(double);
+  return b;
+}
+
+} // namespace glia

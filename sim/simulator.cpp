@@ -1,0 +1,283 @@
+// The step loop (see simulator.hpp for the phases and the threading contract).
+#include "sim/simulator.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <stdexcept>
+
+namespace glia {
+
+Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink) {
+  const auto& pops = net_.populations();
+  spikes_.resize(pops.size());
+  stats_.resize(pops.size());
+  event_inputs_.resize(pops.size());
+  current_inputs_.resize(pops.size());
+  for (std::size_t p = 0; p < pops.size(); ++p) {
+    spikes_[p].resize(net_.blocks(static_cast<int>(p)).size());
+    for (std::size_t b = 0; b < spikes_[p].size(); ++b) {
+      const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
+      for (auto& l : spikes_[p][b]) l.reserve(hi - lo);
+    }
+    const std::uint32_t n = pops[p]->size();
+    stats_[p].count.assign(n, 0);
+    stats_[p].last_step.assign(n, -1);
+    stats_[p].n_isi.assign(n, 0);
+    stats_[p].isi_sum.assign(n, 0.0);
+    stats_[p].isi_sumsq.assign(n, 0.0);
+  }
+  for (const auto& in : net_.inputs())
+    (in->is_current() ? current_inputs_ : event_inputs_)[in->target].push_back(in.get());
+}
+
+void Simulator::record_spikes(int pop, const std::vector<std::uint32_t>& neurons) {
+  SpikeRecord r;
+  r.population = pop;
+  if (!neurons.empty()) {
+    r.selected.assign(net_.populations()[pop]->size(), 0);
+    for (auto i : neurons) r.selected.at(i) = 1;
+  }
+  spike_records_.push_back(std::move(r));
+  if (sink_)
+    sink_->declare_spikes(net_.populations()[pop]->name(), net_.populations()[pop]->size());
+}
+
+int Simulator::record_state(int pop, int var, int element, std::vector<std::uint32_t> neurons,
+                            std::uint64_t every, const std::string& name) {
+  const Population& p = *net_.populations()[pop];
+  StateRecord r;
+  r.population = pop;
+  r.variable = var;
+  r.element = element;
+  r.neurons = std::move(neurons);
+  r.every = std::max<std::uint64_t>(every, 1);
+  const auto& blocks = net_.blocks(pop);
+  r.per_block.resize(blocks.size());
+  for (std::uint32_t c = 0; c < r.neurons.size(); ++c) {
+    const std::uint32_t i = r.neurons[c];
+    if (i >= p.size()) throw std::out_of_range("recorded neuron out of range");
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      if (i >= blocks[b].first && i < blocks[b].second) r.per_block[b].emplace_back(c, i);
+  }
+  const int id = static_cast<int>(state_records_.size());
+  if (sink_) {
+    StateReportInfo info;
+    info.population = p.name();
+    info.variable = name;
+    info.unit = std::string(p.model().state[var].unit);
+    info.node_ids.assign(r.neurons.begin(), r.neurons.end());
+    info.interval = static_cast<double>(r.every) * net_.dt();
+    info.start = info.interval;
+    sink_->declare_state(id, info);
+  }
+  state_records_.push_back(std::move(r));
+  return id;
+}
+
+double Simulator::mean_rate_hz(int pop) const {
+  const double t_s = time_ms() * 1e-3;
+  const auto n = net_.populations()[pop]->size();
+  if (t_s <= 0.0 || n == 0) return 0.0;
+  std::uint64_t total = 0;
+  for (auto c : stats_[pop].count) total += c;
+  return static_cast<double>(total) / (t_s * n);
+}
+
+double Simulator::mean_cv_isi(int pop) const {
+  const SpikeStats& s = stats_[pop];
+  double sum = 0.0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.count.size(); ++i) {
+    if (s.n_isi[i] < 2) continue;
+    const double m = s.isi_sum[i] / s.n_isi[i];
+    const double var = std::max(0.0, s.isi_sumsq[i] / s.n_isi[i] - m * m);
+    sum += std::sqrt(var) / m;
+    ++n;
+  }
+  return n ? sum / static_cast<double>(n) : 0.0;
+}
+
+void Simulator::record_step(std::uint64_t step, int parity) {
+  const double t = static_cast<double>(step + 1) * net_.dt();
+  for (std::size_t p = 0; p < spikes_.size(); ++p) {
+    SpikeStats& st = stats_[p];
+    for (const auto& blk : spikes_[p])
+      for (std::uint32_t i : blk[parity]) {
+        ++st.count[i];
+        if (st.last_step[i] >= 0) {
+          const double isi = static_cast<double>(static_cast<std::int64_t>(step) - st.last_step[i]);
+          ++st.n_isi[i];
+          st.isi_sum[i] += isi;
+          st.isi_sumsq[i] += isi * isi;
+        }
+        st.last_step[i] = static_cast<std::int64_t>(step);
+        ++st.total;
+      }
+  }
+  for (auto& r : spike_records_)
+    for (const auto& blk : spikes_[r.population])
+      for (std::uint32_t i : blk[parity])
+        if (r.selected.empty() || r.selected[i]) {
+          r.times.push_back(t);
+          r.ids.push_back(i);
+        }
+}
+
+void Simulator::flush(std::uint64_t flush_from_step, std::uint64_t next_step) {
+  if (!sink_) return;
+  for (auto& r : spike_records_) {
+    sink_->append_spikes(net_.populations()[r.population]->name(), r.times, r.ids);
+    r.times.clear();
+    r.ids.clear();
+  }
+  for (std::size_t id = 0; id < state_records_.size(); ++id) {
+    StateRecord& r = state_records_[id];
+    const std::size_t n = next_step / r.every - flush_from_step / r.every;
+    if (n > 0)
+      sink_->append_state(static_cast<int>(id),
+                          std::span<const double>(r.rows.data(), n * r.neurons.size()), n);
+  }
+  sink_->flush();
+}
+
+template <bool ConstW, bool ConstD>
+static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuffer& ring,
+                         std::uint32_t n_post, std::uint64_t step,
+                         const std::vector<std::array<std::vector<std::uint32_t>, 2>>& spikes,
+                         int parity) {
+  const std::uint32_t slots = ring.slots();
+  const std::uint32_t now = ring.slot_index(step);
+  const double w = pr.weight;
+  double* const base = ring.slot(pr.port, 0);
+  double* const fixed = ConstD ? ring.slot(pr.port, (now + pr.delay) % slots) : nullptr;
+  const std::uint32_t* tgt = blk.target.data();
+  for (const auto& lists : spikes)
+    for (std::uint32_t src : lists[parity]) {
+      const std::uint64_t a = blk.row[src], e = blk.row[src + 1];
+      for (std::uint64_t k = a; k < e; ++k) {
+        const double wk = ConstW ? w : static_cast<double>(blk.weight[k]);
+        if constexpr (ConstD) {
+          fixed[tgt[k]] += wk;
+        } else {
+          std::uint32_t s = now + blk.delay[k];
+          if (s >= slots) s -= slots;
+          base[static_cast<std::size_t>(s) * n_post + tgt[k]] += wk;
+        }
+      }
+    }
+}
+
+void Simulator::propagate(const Projection& pr, std::size_t b, std::uint64_t step, int parity) {
+  Population& post = *net_.populations()[pr.post];
+  const SynapseBlock& blk = pr.blocks[b];
+  if (blk.target.empty()) return;
+  const auto& spikes = spikes_[pr.pre];
+  const std::uint32_t n = post.size();
+  if (pr.constant_weight && pr.constant_delay)
+    deliver_rows<true, true>(pr, blk, post.ring(), n, step, spikes, parity);
+  else if (pr.constant_weight)
+    deliver_rows<true, false>(pr, blk, post.ring(), n, step, spikes, parity);
+  else if (pr.constant_delay)
+    deliver_rows<false, true>(pr, blk, post.ring(), n, step, spikes, parity);
+  else
+    deliver_rows<false, false>(pr, blk, post.ring(), n, step, spikes, parity);
+}
+
+void Simulator::run(std::uint64_t n_steps) {
+  if (n_steps == 0) return;
+  const std::uint64_t start = step_, end = step_ + n_steps;
+  const int nblocks = net_.threads();
+  auto& pops = net_.populations();
+  const auto& projs = net_.projections();
+  // State buffers: a flush period's rows with a sink, the whole run's without.
+  for (auto& r : state_records_) {
+    const std::uint64_t span = sink_ ? std::min(flush_steps_, n_steps) : end;
+    const std::size_t rows = span / r.every + 2;
+    const std::size_t keep = sink_ ? 0 : r.n_rows * r.neurons.size();
+    r.rows.resize(std::max(r.rows.size(), keep + rows * r.neurons.size()));
+  }
+
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_progress = t0;
+  std::uint64_t flush_from = start;
+
+#pragma omp parallel num_threads(nblocks)
+  {
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    for (std::uint64_t s = start; s < end; ++s) {
+      const int par = static_cast<int>(s & 1u);
+      // Phases 1-3 (state part) on the blocks this thread owns.
+      for (int b = tid; b < nblocks; b += nth) {
+        for (std::size_t p = 0; p < pops.size(); ++p) {
+          Population& pop = *pops[p];
+          const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
+          const auto& cur = current_inputs_[p];
+          bool change = s == start && !cur.empty();
+          for (const Input* in : cur) change = change || in->changes_at(s);
+          if (change) {
+            double* iext = pop.i_ext().data();
+            std::fill(iext + lo, iext + hi, 0.0);
+            for (const Input* in : cur) in->add_current(s, lo, hi, iext);
+          }
+          for (const Input* in : event_inputs_[p]) in->deliver(s, pop, lo, hi);
+          auto& list = spikes_[p][b][par];
+          list.clear();
+          pop.integrate(s, lo, hi, list);
+        }
+        for (auto& r : state_records_) {
+          if ((s + 1) % r.every != 0) continue;
+          const std::uint64_t base = sink_ ? flush_from / r.every : 0;
+          const std::size_t row = (s + 1) / r.every - 1 - base;
+          const double* v = pops[r.population]->state(r.variable) +
+                            static_cast<std::size_t>(r.element) * pops[r.population]->size();
+          double* out = r.rows.data() + row * r.neurons.size();
+          for (const auto& [c, i] : r.per_block[b]) out[c] = v[i];
+        }
+      }
+#pragma omp barrier
+      if (tid == 0) {
+        record_step(s, par);
+        const std::uint64_t done = s + 1 - start;
+        if (progress_ && (done & 31u) == 0) {
+          const auto now = std::chrono::steady_clock::now();
+          if (std::chrono::duration<double>(now - last_progress).count() >= progress_every_s_) {
+            last_progress = now;
+            std::uint64_t total = 0;
+            for (const auto& st : stats_) total += st.total;
+            progress_({done, n_steps, static_cast<double>(s + 1) * net_.dt(),
+                       std::chrono::duration<double>(now - t0).count(), total});
+          }
+        }
+      }
+      // Phase 4: every spike of this step into the ring slots of this thread's targets.
+      for (int b = tid; b < nblocks; b += nth)
+        for (const auto& pr : projs) propagate(pr, static_cast<std::size_t>(b), s, par);
+      if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
+#pragma omp barrier
+        if (tid == 0) {
+          try {
+            for (auto& r : state_records_)
+              if (!sink_) r.n_rows = (s + 1) / r.every;
+            flush(flush_from, s + 1);
+          } catch (...) {
+            error = std::current_exception();
+            failed = true;
+          }
+          flush_from = s + 1;
+        }
+#pragma omp barrier
+        if (failed) break;
+      }
+    }
+  }
+  step_ = failed ? flush_from : end;
+  if (error) std::rethrow_exception(error);
+}
+
+} // namespace glia

@@ -1,0 +1,111 @@
+// The step loop. Each step, in this order (the contract the README documents):
+//   1. deliver:   each population reads what arrives now (its ring slot of this step,
+//                 plus event inputs drawn for this step; current inputs set i_ext);
+//   2. integrate: each population advances by dt and lists its spikes;
+//   3. record:    sampled state (by the thread that owns the neurons), spikes;
+//   4. propagate: every spike walks its row of each outgoing projection and adds the
+//                 weight into the target's ring slot at now + delay;
+//   5. learn:     plasticity rules (none yet in this build).
+// One OpenMP parallel region spans the whole run. Thread t owns block t of every
+// population: it integrates those neurons and writes every synapse that lands on them,
+// so propagation needs no locks and every sum is taken in one fixed order (projection,
+// then source neuron, then synapse). The results are bitwise the same for any number
+// of threads. Spike lists are double-buffered by step parity, so one barrier per step
+// suffices.
+#pragma once
+
+#include "sim/network.hpp"
+#include "sim/recording_sink.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace glia {
+
+struct ProgressInfo {
+  std::uint64_t step = 0;   // steps done in this run() call
+  std::uint64_t total = 0;  // steps requested in this run() call
+  double model_ms = 0.0;    // simulated time reached (since t = 0)
+  double wall_s = 0.0;      // wall time of this run() call so far
+  std::uint64_t spikes = 0; // spikes so far (all populations)
+};
+
+// Per-neuron spike statistics, kept for every population whether recorded or not.
+struct SpikeStats {
+  std::vector<std::uint64_t> count;
+  std::vector<std::int64_t> last_step; // -1: no spike yet
+  std::vector<std::uint32_t> n_isi;
+  std::vector<double> isi_sum, isi_sumsq; // in steps
+  std::uint64_t total = 0;
+};
+
+class Simulator {
+public:
+  explicit Simulator(Network& net, RecordingSink* sink = nullptr);
+
+  // Records spikes of population `pop` (all neurons when `neurons` is empty).
+  void record_spikes(int pop, const std::vector<std::uint32_t>& neurons = {});
+  // Records element `element` of state variable `var` of the given neurons every
+  // `every` steps (after steps every-1, 2 every-1, ...: times every*dt, 2 every*dt, ...).
+  int record_state(int pop, int var, int element, std::vector<std::uint32_t> neurons,
+                   std::uint64_t every, const std::string& name);
+
+  void set_flush_interval(std::uint64_t steps) { flush_steps_ = steps > 0 ? steps : 1; }
+  void set_progress(std::function<void(const ProgressInfo&)> fn, double every_s) {
+    progress_ = std::move(fn);
+    progress_every_s_ = every_s;
+  }
+
+  // Advances the network by n steps.
+  void run(std::uint64_t n_steps);
+  std::uint64_t current_step() const { return step_; }
+  Network& network() { return net_; }
+  const Network& network() const { return net_; }
+  double time_ms() const { return static_cast<double>(step_) * net_.dt(); }
+
+  const SpikeStats& stats(int pop) const { return stats_[pop]; }
+  double mean_rate_hz(int pop) const;
+  // Mean over neurons with at least two ISIs of each neuron's ISI coefficient of variation.
+  double mean_cv_isi(int pop) const;
+
+  // Spikes held in memory (without a sink: everything recorded; with one: since the last flush).
+  struct SpikeRecord {
+    int population = 0;
+    std::vector<char> selected; // empty: all
+    std::vector<double> times;
+    std::vector<std::uint64_t> ids;
+  };
+  const std::vector<SpikeRecord>& spike_records() const { return spike_records_; }
+  struct StateRecord {
+    int population = 0, variable = 0, element = 0;
+    std::vector<std::uint32_t> neurons;
+    std::uint64_t every = 1;
+    std::vector<double> rows; // row-major; without a sink, all rows so far
+    std::size_t n_rows = 0;
+    std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> per_block; // (column, neuron)
+  };
+  const std::vector<StateRecord>& state_records() const { return state_records_; }
+
+private:
+  void record_step(std::uint64_t step, int parity);
+  void flush(std::uint64_t flush_from_step, std::uint64_t next_step);
+  void propagate(const Projection& proj, std::size_t block, std::uint64_t step, int parity);
+
+  Network& net_;
+  RecordingSink* sink_;
+  std::uint64_t step_ = 0;
+  std::uint64_t flush_steps_ = 1000;
+  std::function<void(const ProgressInfo&)> progress_;
+  double progress_every_s_ = 1.0;
+  // spikes_[pop][block][parity]
+  std::vector<std::vector<std::array<std::vector<std::uint32_t>, 2>>> spikes_;
+  std::vector<SpikeStats> stats_;
+  std::vector<SpikeRecord> spike_records_;
+  std::vector<StateRecord> state_records_;
+  std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
+};
+
+} // namespace glia
