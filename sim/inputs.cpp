@@ -41,6 +41,17 @@ PoissonInput::PoissonInput(double rate_hz, double weight, int port, std::uint64_
     f += p;
     cdf_.push_back(f);
   }
+  bucket_.assign(4096, kUnresolved);
+  for (std::uint32_t b = 0; b < 4096; ++b) {
+    const std::uint32_t first = b << 20, last = first | 0xfffffu;
+    const std::uint32_t k = count(u01(first));
+    if (k < kUnresolved && k == count(u01(last))) bucket_[b] = static_cast<std::uint8_t>(k);
+  }
+}
+
+std::uint32_t PoissonInput::count_word(std::uint32_t word) const {
+  const std::uint8_t k = bucket_[word >> 20];
+  return k != kUnresolved ? k : count(u01(word));
 }
 
 std::uint32_t PoissonInput::count(double u) const {
@@ -62,7 +73,7 @@ void PoissonInput::deliver(std::uint64_t step, Population& pop, std::uint32_t lo
     return;
   }
   // One Philox call serves four neurons; 32 bits of uniform suffice for inversion.
-  auto count = [&](std::uint32_t word) { return this->count(u01(word)); };
+  auto count = [&](std::uint32_t word) { return count_word(word); };
   if (neurons.empty()) {
     std::uint32_t i = lo;
     while (i < hi) {

@@ -44,12 +44,18 @@ public:
 
 private:
   std::uint32_t count(double u) const;
+  std::uint32_t count_word(std::uint32_t word) const;
 
   double lambda_, exp_minus_lambda_, weight_;
   // Cumulative Poisson probabilities, built by the same recurrence as poisson_inversion,
   // so that counting the entries below u gives the identical draw without its divisions
   // and data-dependent branches.
   std::vector<double> cdf_;
+  // The count for every 32-bit word whose top 12 bits select a bucket that lies inside
+  // one interval of the cdf (all but at most cdf_.size() of the 4096 buckets);
+  // kUnresolved where the bucket straddles a boundary. One table look-up per draw.
+  static constexpr std::uint8_t kUnresolved = 0xff;
+  std::vector<std::uint8_t> bucket_;
   int port_;
   std::uint64_t start_, stop_;
   Stream stream_;
