@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -80,8 +81,7 @@ std::string nearest_name(const std::string& name, const std::vector<std::string>
 
 namespace {
 
-constexpr double kMaxU32 = 4294967296.0; // 2^32
-constexpr int kMaxDelaySteps = 65535;    // delays are stored as uint16 steps
+constexpr int kMaxDelaySteps = 65535; // delays are stored as uint16 steps
 
 std::string fmt(double v) {
   std::ostringstream s;
@@ -361,6 +361,8 @@ void load_h5(const std::filesystem::path& path, const std::string& shown,
 // Validation of the (overridden) document.
 
 using Entry = std::pair<const toml::key*, const toml::node*>;
+// Nodes that came from --set, with the override that set them (their location).
+using SetNodes = std::unordered_map<const toml::node*, std::string>;
 
 // Entries of a table in the order they were written (toml++ keeps tables sorted by key);
 // entries added by --set come last.
@@ -379,7 +381,7 @@ std::vector<Entry> in_file_order(const toml::table& t) {
 
 class Validator {
 public:
-  Validator(std::string path, const std::unordered_map<const toml::node*, std::string>& set_nodes)
+  Validator(std::string path, const SetNodes& set_nodes)
       : path_(std::move(path)), set_nodes_(set_nodes) {}
 
   void build(const toml::table& doc, Experiment& ex);
@@ -579,7 +581,7 @@ private:
   }
 
   std::string path_;
-  const std::unordered_map<const toml::node*, std::string>& set_nodes_;
+  const SetNodes& set_nodes_;
   double dt_ = 0.1;
 };
 
@@ -1192,8 +1194,6 @@ void Validator::build(const toml::table& doc, Experiment& ex) {
 // ---------------------------------------------------------------------------------------
 // --set overrides, applied to the document before validation.
 
-using SetNodes = std::unordered_map<const toml::node*, std::string>;
-
 void mark(const toml::node& n, const std::string& where, SetNodes& marks, bool add) {
   if (add)
     marks[&n] = where;
@@ -1300,6 +1300,170 @@ void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) 
   mark(*cur->get(last), where, marks, true);
 }
 
+// The resolved document as TOML, in the order it was written. toml++'s own formatter
+// sorts keys, which would reorder [population.params] and [population.init] (whose
+// expressions are evaluated in file order, so a re-run could fail or differ), and, as
+// packaged without floating-point <charconv>, writes 0.1 as 0.10000000000000001.
+class TomlWriter {
+public:
+  std::string write(const toml::table& doc) {
+    body(doc, "");
+    return out_.str();
+  }
+
+private:
+  static bool is_section(const toml::node& n) { return n.is_table() && !n.as_table()->is_inline(); }
+  static bool is_table_array(const toml::node& n) {
+    const toml::array* a = n.as_array();
+    return a && !a->empty() && a->is_array_of_tables() && !a->get(0)->as_table()->is_inline();
+  }
+  static bool is_simple(const toml::node& n) { return !is_section(n) && !is_table_array(n); }
+
+  static std::string key(std::string_view k) {
+    const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    return bare ? std::string(k) : quoted(k);
+  }
+  static std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+      switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+      }
+    }
+    return out + "\"";
+  }
+  static std::string float_text(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v); // shortest exact form
+    std::string s(buf, r.ptr);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+  }
+
+  void value(const toml::node& n) {
+    switch (n.type()) {
+    case toml::node_type::string:
+      out_ << quoted(n.as_string()->get());
+      break;
+    case toml::node_type::integer:
+      out_ << n.as_integer()->get();
+      break;
+    case toml::node_type::floating_point:
+      out_ << float_text(n.as_floating_point()->get());
+      break;
+    case toml::node_type::boolean:
+      out_ << (n.as_boolean()->get() ? "true" : "false");
+      break;
+    case toml::node_type::date:
+      out_ << n.as_date()->get();
+      break;
+    case toml::node_type::time:
+      out_ << n.as_time()->get();
+      break;
+    case toml::node_type::date_time:
+      out_ << n.as_date_time()->get();
+      break;
+    case toml::node_type::array: {
+      out_ << '[';
+      const char* sep = "";
+      for (const auto& e : *n.as_array()) {
+        out_ << sep;
+        value(e);
+        sep = ", ";
+      }
+      out_ << ']';
+      break;
+    }
+    case toml::node_type::table: {
+      const auto entries = in_file_order(*n.as_table());
+      if (entries.empty()) {
+        out_ << "{}";
+        break;
+      }
+      out_ << "{ ";
+      const char* sep = "";
+      for (const auto& [k, v] : entries) {
+        out_ << sep << key(k->str()) << " = ";
+        value(*v);
+        sep = ", ";
+      }
+      out_ << " }";
+      break;
+    }
+    default:
+      break;
+    }
+  }
+
+  void header(const std::string& text) {
+    if (out_.tellp() > 0) out_ << '\n';
+    out_ << text << '\n';
+  }
+
+  // The table's own values, then its sub-tables and arrays of tables as sections.
+  void body(const toml::table& t, const std::string& path) {
+    const auto entries = in_file_order(t);
+    for (const auto& [k, v] : entries) {
+      if (!is_simple(*v)) continue;
+      out_ << key(k->str()) << " = ";
+      value(*v);
+      out_ << '\n';
+    }
+    for (const auto& [k, v] : entries) {
+      if (is_simple(*v)) continue;
+      const std::string sub = (path.empty() ? "" : path + ".") + key(k->str());
+      if (is_section(*v)) {
+        const toml::table& st = *v->as_table();
+        // A table holding only sub-tables needs no header of its own.
+        if (st.empty() ||
+            std::any_of(st.begin(), st.end(), [](auto&& kv) { return is_simple(kv.second); }))
+          header("[" + sub + "]");
+        body(st, sub);
+      } else {
+        for (const auto& e : *v->as_array()) {
+          header("[[" + sub + "]]");
+          body(*e.as_table(), sub);
+        }
+      }
+    }
+  }
+
+  std::ostringstream out_;
+};
+
 } // namespace
 
 Experiment parse_experiment(const std::string& text, const std::string& path,
@@ -1318,9 +1482,7 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   }
   SetNodes marks;
   for (const auto& o : overrides) apply_override(doc, o, marks);
-  std::ostringstream resolved;
-  resolved << toml::toml_formatter(doc);
-  ex.resolved_text = resolved.str();
+  ex.resolved_text = TomlWriter().write(doc);
   Validator(path, marks).build(doc, ex);
   return ex;
 }

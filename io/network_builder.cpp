@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -145,8 +146,12 @@ int resolve_port(const ModelInfo& info, const Population& post, const std::strin
   if (k >= 0) return k;
   // Ports beyond the static table are addressed as "port[k]".
   if (port.rfind("port[", 0) == 0 && port.back() == ']') {
-    const int idx = std::atoi(port.substr(5, port.size() - 6).c_str());
-    if (idx >= 0 && idx < post.n_ports()) return idx;
+    // The whole text between the brackets must be the index ("port[x]" is no port 0).
+    const char* first = port.data() + 5;
+    const char* last = port.data() + port.size() - 1;
+    int idx = -1;
+    const auto res = std::from_chars(first, last, idx);
+    if (res.ec == std::errc() && res.ptr == last && idx >= 0 && idx < post.n_ports()) return idx;
   }
   std::vector<std::string> names;
   for (const auto& p : info.ports) names.emplace_back(p.name);

@@ -22,7 +22,7 @@ struct Range {
   bool hi_open = false;
 
   constexpr bool contains(double v) const {
-    if (std::isnan(v)) return false;
+    if (!std::isfinite(v)) return false; // inf would pass "> 0" and then poison the propagators
     if (lo_open ? !(v > lo) : !(v >= lo)) return false;
     if (hi_open ? !(v < hi) : !(v <= hi)) return false;
     return true;

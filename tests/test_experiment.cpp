@@ -264,6 +264,24 @@ TEST_CASE("experiment: a full valid file parses into the expected specs", "[io]"
   CHECK(ex.records[1].variables == std::vector<std::string>{"V_m", "I_syn_ex"});
   CHECK(ex.records[1].neurons == std::vector<std::uint32_t>{0, 1});
   CHECK(ex.records[1].interval == 1.0);
+
+  // The resolved text keeps the file's order (init 'u' uses 'v', set before it), writes
+  // floats in their shortest exact form and keeps integers.
+  CHECK_THAT(ex.resolved_text,
+             Contains("dt = 0.1\n") && Contains("a = 0.02\n") && Contains("size = 800\n") &&
+                 Contains("c = \"-65 + 15 * r^2\"\n") && Contains("duration = 500.0\n") &&
+                 Contains("times = [1.0, 2.0, 2.0]\n") &&
+                 Contains("r = { dist = \"uniform\", low = 0.0, high = 1.0 }\n") &&
+                 Contains("[population.init]\nv = -65.0\nu = \"b * v\"\n"));
+  const glia::Experiment again = parse_experiment(ex.resolved_text, "resolved.toml");
+  CHECK(again.run.dt == ex.run.dt);
+  CHECK(again.populations[0].params[0].value.value == 0.02);
+  CHECK(again.populations[0].init[1].name == "u");
+  CHECK(again.inputs[1].times == ex.inputs[1].times);
+  CHECK(again.projections[1].name == "I->I");
+  CHECK(again.records[1].variables == ex.records[1].variables);
+  CHECK(parse_experiment(again.resolved_text, "resolved.toml").resolved_text ==
+        again.resolved_text);
 }
 
 TEST_CASE("experiment: defaults of an almost empty file", "[io]") {

@@ -1,0 +1,314 @@
+// Tests of synaptic delays through the whole step loop: a source neuron fires at known
+// steps, and every synapse's weight must show up in its target's V_m exactly `delay`
+// steps later (a spike of step s lands in the ring slot of step s + d and is read by
+// the update of that step). Covered: the shortest delay (one step), a constant 1.5 ms
+// delay, heterogeneous delays from an explicit list (several synapses per target, the
+// projection's maximum 20 ms, delays that must be rounded to steps) and drawn delays;
+// the source fires often enough for the ring buffers to wrap many times. The same
+// convention is then checked end to end from an experiment file.
+#include "io/experiment.hpp"
+#include "io/network_builder.hpp"
+#include "neurons/model.hpp"
+#include "neurons/registry.hpp"
+#include "sim/connectivity.hpp"
+#include "sim/inputs.hpp"
+#include "sim/network.hpp"
+#include "sim/population.hpp"
+#include "sim/simulator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+const glia::ModelInfo& lif_delta() {
+  const glia::ModelInfo* m = glia::Registry::global().find("lif_delta");
+  REQUIRE(m != nullptr);
+  return *m;
+}
+
+int param(const std::string& name) {
+  const int k = glia::find_spec(lif_delta().params, name);
+  REQUIRE(k >= 0);
+  return k;
+}
+
+int v_m() {
+  const int k = glia::find_spec(lif_delta().state, "V_m");
+  REQUIRE(k >= 0);
+  return k;
+}
+
+// A population that only sums its input: no threshold in reach, no leak worth the name
+// (tau_m = 1e12 ms), rest and start at 0, so V_m is the running sum of arrived weights.
+int add_counters(glia::Network& net, const std::string& name, std::uint32_t n) {
+  glia::PopulationSetup setup;
+  setup.name = name;
+  setup.size = n;
+  glia::Population& pop = net.add_population(lif_delta(), setup);
+  pop.set_param(param("E_L"), {0.0});
+  pop.set_param(param("V_reset"), {0.0});
+  pop.set_param(param("V_th"), {1e9});
+  pop.set_param(param("tau_m"), {1e12});
+  std::fill_n(pop.state(v_m()), n, 0.0);
+  return pop.index();
+}
+
+struct Planned {
+  std::string target;
+  std::uint32_t n_targets;
+  glia::ConnectSpec spec;
+  glia::Distribution weight, delay;
+};
+
+// Steps at which the source is made to fire: more than its 2 ms refractory period
+// apart, some closer together than the longest delay (several spikes in flight), the
+// last one late enough that its slowest synapse still arrives within the run.
+const std::vector<std::uint64_t> kSpikeSteps = {4, 30, 61, 205, 240, 600, 777, 1201};
+constexpr std::uint64_t kSteps = 1450;
+constexpr double kDt = 0.1;
+
+void check_arrivals(int threads) {
+  CAPTURE(threads);
+  glia::Network net(kDt, 11, threads);
+  glia::PopulationSetup src_setup;
+  src_setup.name = "src";
+  src_setup.size = 1;
+  net.add_population(lif_delta(), src_setup); // defaults: rest -70, threshold -55
+  // Each step in kSpikeSteps pushes the source 100 mV past rest: it fires in that step.
+  auto drive = std::make_unique<glia::SpikeTimesInput>(
+      kSpikeSteps, std::vector<std::uint32_t>(kSpikeSteps.size(), 0), 100.0, 0);
+  drive->target = 0;
+  net.add_input(std::move(drive));
+
+  std::vector<Planned> plan;
+  {
+    Planned p{"one_step",
+              1,
+              {},
+              glia::Distribution::constant_of(1.0),
+              glia::Distribution::constant_of(kDt)};
+    plan.push_back(p);
+  }
+  {
+    Planned p{"brunel",
+              3,
+              {},
+              glia::Distribution::constant_of(1.0),
+              glia::Distribution::constant_of(1.5)};
+    plan.push_back(p);
+  }
+  {
+    // Weights are distinct powers of two, so each step's jump says which synapses arrived.
+    Planned p{"listed", 6, {}, {}, {}};
+    p.spec.rule = glia::ConnectSpec::Rule::explicit_list;
+    p.spec.sources = {0, 0, 0, 0, 0, 0, 0, 0};
+    p.spec.targets = {0, 1, 2, 3, 4, 5, 2, 5};
+    p.spec.delays = {0.1, 0.2, 1.5, 3.0, 7.7, 20.0, 12.3, 0.1};
+    p.spec.weights = {1, 2, 4, 8, 16, 32, 64, 128};
+    plan.push_back(p);
+  }
+  {
+    Planned p{"drawn", 40, {}, glia::Distribution::constant_of(1.0), {}};
+    p.delay.kind = glia::Distribution::Kind::uniform;
+    p.delay.low = kDt;
+    p.delay.high = 20.0;
+    plan.push_back(p);
+  }
+  std::vector<int> pops;
+  for (std::size_t j = 0; j < plan.size(); ++j) {
+    const int post = add_counters(net, plan[j].target, plan[j].n_targets);
+    pops.push_back(post);
+    glia::Projection proj;
+    proj.name = "src->" + plan[j].target;
+    proj.pre = 0;
+    proj.post = post;
+    glia::ConnectRequest req;
+    req.spec = &plan[j].spec;
+    req.weight = plan[j].weight;
+    req.delay = plan[j].delay;
+    req.n_pre = 1;
+    req.n_post = plan[j].n_targets;
+    req.dt = kDt;
+    req.seed = 11;
+    req.index = static_cast<std::uint32_t>(j);
+    glia::connect(proj, req, net.blocks(post));
+    net.add_projection(std::move(proj));
+  }
+  // Delays in steps, written out independently of the engine for the fixed cases.
+  const auto& projs = net.projections();
+  REQUIRE(projs[0].constant_delay);
+  CHECK(projs[0].delay == 1);
+  REQUIRE(projs[1].constant_delay);
+  CHECK(projs[1].delay == 15);
+  CHECK(projs[2].max_delay == 200);
+  const std::vector<std::uint16_t> listed_steps = {1, 2, 15, 30, 77, 200, 123, 1};
+
+  // Expected arrivals: expected[population][neuron * kSteps + step] = summed weight.
+  std::vector<std::vector<double>> expected(plan.size());
+  std::uint16_t drawn_max = 0, drawn_min = 65535;
+  for (std::size_t j = 0; j < plan.size(); ++j) {
+    expected[j].assign(static_cast<std::size_t>(plan[j].n_targets) * kSteps, 0.0);
+    const glia::Projection& pr = projs[j];
+    std::size_t count = 0;
+    for (const auto& blk : pr.blocks)
+      for (std::uint64_t k = blk.row[0]; k < blk.row[1]; ++k) {
+        const std::uint32_t t = blk.target[k];
+        const double w = pr.weight_of(blk, k);
+        std::uint16_t d = pr.delay_of(blk, k);
+        if (j == 2) {
+          // Which listed synapse this is: its weight is 2^index.
+          const auto idx = static_cast<std::size_t>(std::llround(std::log2(w)));
+          REQUIRE(plan[j].spec.targets[idx] == t);
+          CHECK(d == listed_steps[idx]);
+          d = listed_steps[idx];
+        }
+        if (j == 3) {
+          drawn_max = std::max(drawn_max, d);
+          drawn_min = std::min(drawn_min, d);
+        }
+        for (std::uint64_t s : kSpikeSteps)
+          if (s + d < kSteps) expected[j][t * kSteps + s + d] += w;
+        ++count;
+      }
+    CHECK(count == (j == 2 ? 8u : plan[j].n_targets));
+  }
+  CHECK(drawn_min >= 1);
+  CHECK(drawn_max <= 200);
+  CHECK(projs[3].max_delay == drawn_max);
+  CHECK(drawn_max > drawn_min); // the drawn delays really differ
+
+  net.prepare();
+  glia::Simulator sim(net);
+  sim.record_spikes(0);
+  for (std::size_t j = 0; j < plan.size(); ++j) {
+    std::vector<std::uint32_t> all(plan[j].n_targets);
+    for (std::uint32_t i = 0; i < plan[j].n_targets; ++i) all[i] = i;
+    sim.record_state(pops[j], v_m(), 0, all, 1, "V_m");
+  }
+  sim.run(kSteps);
+
+  // The source fired in exactly the driven steps (spike times are step ends).
+  const auto& spikes = sim.spike_records().at(0);
+  REQUIRE(spikes.times.size() == kSpikeSteps.size());
+  for (std::size_t k = 0; k < kSpikeSteps.size(); ++k)
+    CHECK(std::llround(spikes.times[k] / kDt) - 1 == static_cast<long long>(kSpikeSteps[k]));
+
+  for (std::size_t j = 0; j < plan.size(); ++j) {
+    const auto& rec = sim.state_records().at(j);
+    const std::uint32_t n = plan[j].n_targets;
+    REQUIRE(rec.n_rows == kSteps);
+    std::size_t mismatches = 0, arrivals = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      double prev = 0.0;
+      for (std::uint64_t s = 0; s < kSteps; ++s) {
+        const double v = rec.rows[s * n + i];
+        const double jump = v - prev, want = expected[j][i * kSteps + s];
+        prev = v;
+        if (want != 0.0) ++arrivals;
+        // Whole-weight jumps against a drift of 1e-13 per step: a miss by a step shows.
+        if (std::abs(jump - want) > 1e-6) {
+          if (mismatches++ < 5)
+            UNSCOPED_INFO(plan[j].target << "[" << i << "] step " << s << ": jump " << jump
+                                         << ", expected " << want);
+        }
+      }
+    }
+    CAPTURE(plan[j].target, arrivals);
+    CHECK(arrivals > 0);
+    CHECK(mismatches == 0);
+  }
+}
+
+} // namespace
+
+TEST_CASE("every synapse's input arrives exactly its delay after the spike", "[engine][delays]") {
+  SECTION("one thread") {
+    check_arrivals(1);
+  }
+  // Three blocks, so targets split unevenly (one block of the 1-neuron population is
+  // empty). More threads than a small machine's cores also keeps this quick under load:
+  // libgomp then yields at barriers instead of spinning.
+  SECTION("three threads") {
+    check_arrivals(3);
+  }
+}
+
+TEST_CASE("spike_times input and projection delays in an experiment file", "[engine][delays]") {
+  // A spike at 1.0 ms with the default input delay (dt) reaches the source at 1.1 ms,
+  // which fires then; its 1.5 ms projection makes the target's V_m move at 2.6 ms.
+  const std::string text = R"(
+[run]
+duration = 5.0
+dt = 0.1
+seed = 1
+
+[[population]]
+name = "src"
+model = "lif_delta"
+size = 1
+
+[[population]]
+name = "tgt"
+model = "lif_delta"
+size = 2
+[population.params]
+V_th = 1000.0
+
+[[projection]]
+pre = "src"
+post = "tgt"
+weight = 2.0
+delay = 1.5
+[projection.connect]
+rule = "all_to_all"
+
+[[input]]
+type = "spike_times"
+target = "src"
+times = [1.0, 3.3]
+weight = 100.0
+
+[[record]]
+type = "spikes"
+population = "src"
+
+[[record]]
+type = "state"
+population = "tgt"
+neurons = [1]
+variables = ["V_m"]
+)";
+  const glia::Experiment ex = glia::parse_experiment(text, "delays.toml");
+  auto net = glia::build_network(ex);
+  glia::Simulator sim(*net);
+  glia::attach_records(ex, sim);
+  sim.run(50);
+
+  const auto& spikes = sim.spike_records().at(0);
+  REQUIRE(spikes.times.size() == 2);
+  CHECK(spikes.times[0] == Approx(1.1).margin(1e-12));
+  CHECK(spikes.times[1] == Approx(3.4).margin(1e-12));
+
+  // Row r of a state record holds V_m at the end of step r, time (r + 1) dt.
+  const auto& rec = sim.state_records().at(0);
+  REQUIRE(rec.n_rows == 50);
+  std::vector<std::size_t> moved;
+  for (std::size_t r = 1; r < 50; ++r) {
+    const double rise = rec.rows[r] - rec.rows[r - 1];
+    if (rise > 1.0) moved.push_back(r);
+  }
+  REQUIRE(rec.rows[0] == -70.0);
+  REQUIRE(moved.size() == 2);
+  CHECK(moved[0] == 25); // 2.6 ms = 1.1 + 1.5
+  CHECK(moved[1] == 48); // 4.9 ms = 3.4 + 1.5
+  CHECK(rec.rows[24] == -70.0);
+  CHECK(rec.rows[25] == Approx(-68.0).margin(1e-12));
+}
