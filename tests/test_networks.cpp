@@ -1,6 +1,7 @@
 // The shipped experiments are the networks MODELS.md defines, and they fire as the
 // reference simulator does: mean rates within 5 % of Brian2's, irregular firing.
-// Brian2 figures: MODELS.md for Brunel (37.3 Hz); for COBA and CUBA the mean over seeds
+// Brian2 figures: MODELS.md for Brunel (37.3 Hz; bench/brian2/brunel.py seed 1 here gave
+// E 37.51 Hz, I 37.60 Hz, mean CV of ISIs 0.417); for COBA and CUBA the mean over seeds
 // 1-5 of bench/brian2/{coba,cuba}.py (1 s, runtime mode), measured on this machine:
 // COBA E 22.00 Hz (seeds: 21.13 20.56 26.10 19.23 22.99), CUBA E 5.75 Hz
 // (5.61 5.50 6.25 5.48 5.91).
@@ -45,9 +46,9 @@ TEST_CASE("brunel.toml fires at Brian2's rate, asynchronously and irregularly", 
   std::printf("brunel: E %.3f Hz, I %.3f Hz, CV(ISI) E %.3f\n", r.e, r.i, r.cv_e);
   CHECK(r.e == Approx(37.3).epsilon(0.05));
   CHECK(r.i == Approx(37.4).epsilon(0.05));
-  // Strongly driven (eta = 2) and refractory-limited: irregular but not Poisson.
-  CHECK(r.cv_e > 0.3);
-  CHECK(r.cv_e < 1.5);
+  // Strongly driven (eta = 2, mean input above threshold): irregular but more regular
+  // than Poisson, in Brian2 (0.417) as here.
+  CHECK(r.cv_e == Approx(0.417).epsilon(0.1));
 }
 
 TEST_CASE("coba.toml fires at Brian2's rate", "[networks]") {
