@@ -151,7 +151,7 @@ TEST_CASE("glia info lists models and describes one", "[cli]") {
   CHECK_THAT(r.err, Catch::Contains("did you mean 'lif_exp'"));
 }
 
-TEST_CASE("--set overrides reach the run and are stored in the output", "[cli]") {
+TEST_CASE("command-line overrides reach the run and are stored in the output", "[cli]") {
   ScratchDir dir("cli");
   const std::string file = dir.write("exp.toml", kValid);
   const RunResult r =

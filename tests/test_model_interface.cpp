@@ -108,7 +108,7 @@ struct TestMemoryNeuron {
 
   template <class N> GLIA_HD static bool step(N& n) {
     const Shared& sh = n.shared();
-    for (int b = 0; b < sh.n_branch; ++b) n.s(s, b) = n.s(s, b) * n.d(0) + n.in(sh.n_branch - 1 - b);
+    for (int b = 0; b < sh.n_branch; ++b) n.s(s, b) = n.s(s, b) * n.d(0) + n.in(b);
     double out = 0.0;
     for (int j = 0; j < sh.n_mem; ++j) {
       double drive = 0.0;
