@@ -36,7 +36,7 @@ struct RunSpec {
   double duration = 1000.0; // ms
   double dt = 0.1;          // ms
   std::uint32_t seed = 1;
-  int threads = 1;          // 0 = all hardware threads
+  int threads = 1; // 0 = all hardware threads
   std::string backend = "cpu";
   double flush_interval = 100.0; // ms of model time between output flushes
 };
@@ -51,18 +51,18 @@ struct PopulationSpec {
   std::string name;
   std::string model;
   std::uint32_t size = 0;
-  std::string integrator;          // empty: the model's default
-  std::vector<NamedValue> random;  // [population.random]: per-neuron random variables
-  std::vector<NamedValue> params;  // [population.params]: only the ones given
-  std::vector<NamedValue> init;    // [population.init]: only the ones given
-  SharedConfig shared;             // [population.shared]
+  std::string integrator;         // empty: the model's default
+  std::vector<NamedValue> random; // [population.random]: per-neuron random variables
+  std::vector<NamedValue> params; // [population.params]: only the ones given
+  std::vector<NamedValue> init;   // [population.init]: only the ones given
+  SharedConfig shared;            // [population.shared]
   SourceLocation where;
 };
 
 struct ProjectionSpec {
-  std::string name;   // default "pre->post"
+  std::string name; // default "pre->post"
   std::string pre, post;
-  std::string port;   // empty: the post model's first port
+  std::string port; // empty: the post model's first port
   ConnectSpec connect;
   Distribution weight;
   Distribution delay; // ms; default dt
@@ -73,19 +73,19 @@ struct InputSpec {
   enum class Type { poisson, spike_times, dc, step_current, noise };
   Type type = Type::poisson;
   std::string name;
-  std::string target;                  // population
-  std::vector<std::uint32_t> neurons;  // empty: all neurons of the target
-  std::string port;                    // event inputs; empty: first port
-  double weight = 0.0;                 // event inputs
-  double rate = 0.0;                   // poisson, Hz (per target neuron)
-  double start = 0.0, stop = -1.0;     // ms; stop < 0: until the end
-  double delay = -1.0;                 // spike_times, ms; < 0: dt
-  std::vector<double> times;           // spike_times, step_current (ms)
-  std::vector<std::uint32_t> ids;      // spike_times: per time, the neuron (index into neurons)
-  double amplitude = 0.0;              // dc, pA
-  std::vector<double> amplitudes;      // step_current, pA
-  double mean = 0.0, std = 0.0;        // noise, pA
-  double interval = -1.0;              // noise redraw interval, ms; < 0: dt
+  std::string target;                 // population
+  std::vector<std::uint32_t> neurons; // empty: all neurons of the target
+  std::string port;                   // event inputs; empty: first port
+  double weight = 0.0;                // event inputs
+  double rate = 0.0;                  // poisson, Hz (per target neuron)
+  double start = 0.0, stop = -1.0;    // ms; stop < 0: until the end
+  double delay = -1.0;                // spike_times, ms; < 0: dt
+  std::vector<double> times;          // spike_times, step_current (ms)
+  std::vector<std::uint32_t> ids;     // spike_times: per time, the neuron (index into neurons)
+  double amplitude = 0.0;             // dc, pA
+  std::vector<double> amplitudes;     // step_current, pA
+  double mean = 0.0, std = 0.0;       // noise, pA
+  double interval = -1.0;             // noise redraw interval, ms; < 0: dt
   SourceLocation where;
 };
 
@@ -93,16 +93,16 @@ struct RecordSpec {
   enum class Type { spikes, state };
   Type type = Type::spikes;
   std::string population;
-  std::vector<std::string> variables;  // state
-  std::vector<std::uint32_t> neurons;  // empty: all (spikes) or neuron 0 (state)
-  double interval = -1.0;              // state sampling, ms; < 0: dt
+  std::vector<std::string> variables; // state
+  std::vector<std::uint32_t> neurons; // empty: all (spikes) or neuron 0 (state)
+  double interval = -1.0;             // state sampling, ms; < 0: dt
   SourceLocation where;
 };
 
 struct Experiment {
-  std::string path;            // as given
-  std::string source_text;     // the file as read
-  std::string resolved_text;   // the document after --set overrides, as TOML
+  std::string path;          // as given
+  std::string source_text;   // the file as read
+  std::string resolved_text; // the document after --set overrides, as TOML
   RunSpec run;
   std::vector<PopulationSpec> populations;
   std::vector<ProjectionSpec> projections;

@@ -12,7 +12,8 @@
 //
 // Optional, for models that need them (ELM, meta-neuron, ...):
 //   struct Shared;                                     // population-wide data (an MLP, ...)
-//   static Shared make_shared(const SharedConfig&);    // from the [population.shared] table
+//   static Shared make_shared(const SharedConfig&, double dt);   // from [population.shared]
+//                                                      // (or make_shared(cfg) if dt is not needed)
 //   static int state_width(const Shared&, int k);      // width of vector state k
 //   static int num_ports(const Shared&);               // ports beyond the static table
 //
@@ -54,8 +55,10 @@ template <class M> struct ModelTraits {
   };
   using Shared = typename SharedOf<M>::type;
 
-  static Shared make_shared(const SharedConfig& cfg) {
-    if constexpr (requires { M::make_shared(cfg); }) {
+  static Shared make_shared(const SharedConfig& cfg, double dt) {
+    if constexpr (requires { M::make_shared(cfg, dt); }) {
+      return M::make_shared(cfg, dt);
+    } else if constexpr (requires { M::make_shared(cfg); }) {
       return M::make_shared(cfg);
     } else {
       if (!cfg.empty())

@@ -23,6 +23,7 @@ struct PopulationSetup {
   std::uint32_t size = 0;
   int index = 0;       // position in the network, keys the population's random streams
   int integrator = 0;  // index into ModelInfo::integrators
+  double dt = 0.1;     // ms; set by Network::add_population
   SharedConfig shared; // the [population.shared] table
 };
 

@@ -19,6 +19,7 @@ Network::Network(double dt, std::uint32_t seed, int threads)
 
 Population& Network::add_population(const ModelInfo& model, PopulationSetup setup) {
   setup.index = static_cast<int>(populations_.size());
+  setup.dt = dt_;
   populations_.push_back(model.create(model, setup));
   blocks_.push_back(split_blocks(setup.size, threads_));
   return *populations_.back();

@@ -127,7 +127,7 @@ public:
   static constexpr int ND = M::n_derived > 0 ? M::n_derived : 1;
 
   PopulationOf(const ModelInfo& info, const PopulationSetup& setup)
-      : Population(info, setup), shared_(Traits::make_shared(setup.shared)) {
+      : Population(info, setup), shared_(Traits::make_shared(setup.shared, setup.dt)) {
     params_.resize(NP);
     for (int k = 0; k < NP; ++k) params_[k] = {M::params[k].default_value};
     state_.resize(NS);

@@ -69,11 +69,17 @@ inline RunResult run_glia(const std::string& args, const ScratchDir& dir) {
   return r;
 }
 
-inline std::string source_path(const std::string& rel) { return std::string(GLIA_SOURCE_DIR) + "/" + rel; }
+inline std::string source_path(const std::string& rel) {
+  return std::string(GLIA_SOURCE_DIR) + "/" + rel;
+}
 
 template <class T> hid_t h5_type();
-template <> inline hid_t h5_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> inline hid_t h5_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <> inline hid_t h5_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <> inline hid_t h5_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
 
 // Reads a whole dataset (any rank) as a flat vector; empty if it does not exist.
 template <class T> std::vector<T> read_dataset(const std::string& file, const std::string& name) {
@@ -93,7 +99,8 @@ template <class T> std::vector<T> read_dataset(const std::string& file, const st
 }
 
 // Reads a numeric attribute of a group; NaN if absent.
-inline double read_attribute(const std::string& file, const std::string& object, const std::string& name) {
+inline double read_attribute(const std::string& file, const std::string& object,
+                             const std::string& name) {
   double v = std::numeric_limits<double>::quiet_NaN();
   const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return v;

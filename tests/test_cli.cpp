@@ -81,7 +81,8 @@ TEST_CASE("bad input: unknown key names line and suggests the nearest", "[cli]")
 }
 
 TEST_CASE("bad input: wrong type", "[cli]") {
-  expect_bad_input(replace(kValid, "size = 20", "size = \"twenty\""), {"exp.toml:9:", "size", "integer"});
+  expect_bad_input(replace(kValid, "size = 20", "size = \"twenty\""),
+                   {"exp.toml:9:", "size", "integer"});
 }
 
 TEST_CASE("bad input: unknown population", "[cli]") {
@@ -95,7 +96,8 @@ TEST_CASE("bad input: unknown model", "[cli]") {
 }
 
 TEST_CASE("bad input: negative time constant", "[cli]") {
-  expect_bad_input(replace(kValid, "tau_m = 10.0", "tau_m = -10.0"), {"exp.toml:11:", "tau_m", "> 0"});
+  expect_bad_input(replace(kValid, "tau_m = 10.0", "tau_m = -10.0"),
+                   {"exp.toml:11:", "tau_m", "> 0"});
 }
 
 TEST_CASE("bad input: delay below dt", "[cli]") {
@@ -104,7 +106,8 @@ TEST_CASE("bad input: delay below dt", "[cli]") {
 
 TEST_CASE("bad input: missing experiment file", "[cli]") {
   ScratchDir dir("cli");
-  const RunResult r = run_glia("run " + (dir / "nope.toml") + " -o " + (dir / "out.h5") + " -q", dir);
+  const RunResult r =
+      run_glia("run " + (dir / "nope.toml") + " -o " + (dir / "out.h5") + " -q", dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("nope.toml"));
   CHECK_FALSE(std::filesystem::exists(dir / "out.h5"));

@@ -37,7 +37,8 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
 
 } // namespace
 
-TEST_CASE("brunel.toml: 1 and 2 threads give bitwise identical output; seeds matter", "[determinism]") {
+TEST_CASE("brunel.toml: 1 and 2 threads give bitwise identical output; seeds matter",
+          "[determinism]") {
   ScratchDir dir("det");
   const Output one = run_brunel(dir, "t1.h5", "--threads 1");
   const Output two = run_brunel(dir, "t2.h5", "--threads 2");

@@ -70,9 +70,10 @@ struct TestMemoryNeuron {
     std::vector<double> w;       // n_mem x n_branch, row-major
     std::vector<double> tau_m;   // n_mem
     std::vector<double> readout; // n_mem
+    std::vector<double> kappa_m; // n_mem: exp(-dt / tau_m), once per population
   };
 
-  static Shared make_shared(const glia::SharedConfig& cfg) {
+  static Shared make_shared(const glia::SharedConfig& cfg, double dt) {
     for (const auto& [key, values] : cfg)
       if (key != "branches" && key != "tau_m" && key != "w" && key != "readout")
         throw std::invalid_argument("unknown shared key '" + key +
@@ -101,6 +102,7 @@ struct TestMemoryNeuron {
     if (sh.readout.size() != static_cast<std::size_t>(sh.n_mem))
       throw std::invalid_argument("'readout' needs len(tau_m) = " + std::to_string(sh.n_mem) +
                                   " values, got " + std::to_string(sh.readout.size()));
+    for (double t : sh.tau_m) sh.kappa_m.push_back(std::exp(-dt / t));
     return sh;
   }
   static int state_width(const Shared& sh, int k) { return k == s ? sh.n_branch : sh.n_mem; }
@@ -114,9 +116,8 @@ struct TestMemoryNeuron {
       double drive = 0.0;
       for (int b = 0; b < sh.n_branch; ++b)
         drive += sh.w[static_cast<std::size_t>(j) * sh.n_branch + b] * n.s(s, b);
-      // The decay depends on dt, which make_shared does not see: computed here.
       double& mj = n.s(m, j);
-      mj = std::exp(-n.dt() / sh.tau_m[j]) * mj + drive;
+      mj = sh.kappa_m[j] * mj + drive;
       out += sh.readout[j] * mj;
     }
     n.s(y) = out;

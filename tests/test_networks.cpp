@@ -19,10 +19,12 @@ struct Rates {
 
 Rates run(const std::string& experiment, const ScratchDir& dir, const std::string& args = "") {
   const std::string out = dir / "out.h5";
-  const RunResult r = run_glia("run " + source_path(experiment) + " -o " + out + " -q " + args, dir);
+  const RunResult r =
+      run_glia("run " + source_path(experiment) + " -o " + out + " -q " + args, dir);
   INFO(r.err);
   REQUIRE(r.code == 0);
-  return {read_attribute(out, "/metrics", "rate_E_hz"), read_attribute(out, "/metrics", "rate_I_hz"),
+  return {read_attribute(out, "/metrics", "rate_E_hz"),
+          read_attribute(out, "/metrics", "rate_I_hz"),
           read_attribute(out, "/metrics", "cv_isi_E")};
 }
 
@@ -30,7 +32,8 @@ Rates mean_over_seeds(const std::string& experiment, const ScratchDir& dir) {
   Rates m;
   for (int seed = 1; seed <= 5; ++seed) {
     const Rates r = run(experiment, dir, "--set run.seed=" + std::to_string(seed));
-    std::printf("%s seed %d: E %.3f Hz, I %.3f Hz, CV %.3f\n", experiment.c_str(), seed, r.e, r.i, r.cv_e);
+    std::printf("%s seed %d: E %.3f Hz, I %.3f Hz, CV %.3f\n", experiment.c_str(), seed, r.e, r.i,
+                r.cv_e);
     m.e += r.e / 5;
     m.i += r.i / 5;
     m.cv_e += r.cv_e / 5;

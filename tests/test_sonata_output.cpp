@@ -63,7 +63,8 @@ assert abs(m["rate_cells_hz"] - len(t) / 10 / 0.040) < 1e-9
 assert m["wall_time_s"] > 0 and m["peak_rss_bytes"] > 0
 print("ok")
 )");
-  const std::string cmd = "/usr/bin/python3 " + script + " " + out + " > " + (dir / "py.txt") + " 2>&1";
+  const std::string cmd =
+      "/usr/bin/python3 " + script + " " + out + " > " + (dir / "py.txt") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   INFO(slurp(dir / "py.txt"));
   CHECK(rc == 0);
