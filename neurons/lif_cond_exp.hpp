@@ -87,12 +87,7 @@ struct LifCondExp {
     }
     ge = ge * n.d(step_ex) + n.in(0);
     gi = gi * n.d(step_in) + n.in(1);
-    if (v >= n.p(V_th)) {
-      v = n.p(V_reset);
-      r = n.d(ref_steps);
-      return true;
-    }
-    return false;
+    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
   }
 };
 

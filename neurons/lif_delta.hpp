@@ -49,12 +49,7 @@ struct LifDelta {
     }
     const double el = n.p(E_L);
     v = el + (v - el) * n.d(P22) + (n.p(I_e) + n.i_ext()) * n.d(P20) + n.in(0);
-    if (v >= n.p(V_th)) {
-      v = n.p(V_reset);
-      r = n.d(ref_steps);
-      return true;
-    }
-    return false;
+    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
   }
 };
 

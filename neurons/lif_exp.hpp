@@ -76,12 +76,7 @@ struct LifExp {
     }
     ie = ie * n.d(P11ex) + n.in(0);
     ii = ii * n.d(P11in) + n.in(1);
-    if (v >= n.p(V_th)) {
-      v = n.p(V_reset);
-      r = n.d(ref_steps);
-      return true;
-    }
-    return false;
+    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
   }
 };
 

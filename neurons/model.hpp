@@ -85,6 +85,16 @@ template <class M> struct ModelTraits {
   static constexpr int n_state = static_cast<int>(std::size(M::state));
 };
 
+// The LIF family's threshold: at v >= v_th, reset v and start the refractory count
+// (in whole steps, as NEST does). Returns whether the neuron spiked.
+GLIA_HD bool lif_threshold(double& v, double& refractory, double v_th, double v_reset,
+                           double ref_steps) {
+  if (v < v_th) return false;
+  v = v_reset;
+  refractory = ref_steps;
+  return true;
+}
+
 // Refractory periods are counted in whole steps, as NEST does.
 GLIA_HD double refractory_steps(double t_ref, double dt) {
   return static_cast<double>(static_cast<long>(t_ref / dt + 0.5));

@@ -2,20 +2,12 @@
 """Brunel (2000) model A in Brian2, as NEST's brunel_delta and MODELS.md define it.
 Prints rates and mean CV of ISIs per population.
 Usage: brunel.py SEED DURATION_MS [TARGET]"""
-import sys
+import common
 import numpy as np
 import brian2 as b2
 from brian2 import ms, mV, Hz
 
-seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
-target = sys.argv[3] if len(sys.argv) > 3 else "cython"
-if target == "cpp_standalone":
-    b2.set_device("cpp_standalone", build_on_run=True, directory=None)
-else:
-    b2.prefs.codegen.target = target
-b2.seed(seed)
-b2.defaultclock.dt = 0.1 * ms
+seed, duration = common.setup("cython")
 
 NE, NI, CE, CI = 10000, 2500, 1000, 250
 J, g, D = 0.1 * mV, 5.0, 1.5 * ms

@@ -2,19 +2,11 @@
 """COBA benchmark in Brian2 exactly as MODELS.md defines it (the common Brian2 /
 ANNarchy / BrainPy benchmark form). Prints the mean rate per population.
 Usage: coba.py SEED DURATION_MS [TARGET]   (TARGET: numpy | cython | cpp_standalone)"""
-import sys
+import common
 import brian2 as b2
 from brian2 import ms, mV, Hz
 
-seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
-target = sys.argv[3] if len(sys.argv) > 3 else "numpy"
-if target == "cpp_standalone":
-    b2.set_device("cpp_standalone", build_on_run=True, directory=None)
-else:
-    b2.prefs.codegen.target = target
-b2.seed(seed)
-b2.defaultclock.dt = 0.1 * ms
+seed, duration = common.setup("numpy")
 
 taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
 Vt, Vr, El = -50 * mV, -60 * mV, -60 * mV

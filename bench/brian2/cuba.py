@@ -1,19 +1,11 @@
 #!/usr/bin/python3
 """CUBA benchmark in Brian2 (examples/CUBA.py, MODELS.md). Prints the mean rate per population.
 Usage: cuba.py SEED DURATION_MS [TARGET]"""
-import sys
+import common
 import brian2 as b2
 from brian2 import ms, mV
 
-seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
-target = sys.argv[3] if len(sys.argv) > 3 else "numpy"
-if target == "cpp_standalone":
-    b2.set_device("cpp_standalone", build_on_run=True, directory=None)
-else:
-    b2.prefs.codegen.target = target
-b2.seed(seed)
-b2.defaultclock.dt = 0.1 * ms
+seed, duration = common.setup("numpy")
 
 taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
 Vt, Vr, El = -50 * mV, -60 * mV, -49 * mV
