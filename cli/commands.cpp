@@ -167,7 +167,18 @@ int run_command(const RunOptions& opt) {
   std::printf("peak memory   %s (%.2f bytes per synapse)\n",
               format_bytes(static_cast<double>(peak)).c_str(),
               n_syn ? static_cast<double>(peak) / static_cast<double>(n_syn) : 0.0);
+  const PhaseTimes& ph = sim.phase_times();
+  std::printf("time per phase  inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
+              "flush %.2f s, wait %.2f s\n",
+              ph.inputs, ph.integrate, ph.record, ph.propagate, ph.flush, ph.wait);
   std::printf("output        %s\n", out_path.c_str());
+  out->set_attribute("/metrics", "time_inputs_s", ph.inputs);
+  out->set_attribute("/metrics", "time_integrate_s", ph.integrate);
+  out->set_attribute("/metrics", "time_record_s", ph.record);
+  out->set_attribute("/metrics", "time_propagate_s", ph.propagate);
+  out->set_attribute("/metrics", "time_learn_s", ph.learn);
+  out->set_attribute("/metrics", "time_flush_s", ph.flush);
+  out->set_attribute("/metrics", "time_wait_s", ph.wait);
 
   out->set_attribute("/metrics", "spikes_total", static_cast<std::int64_t>(total));
   out->set_attribute("/metrics", "neurons", static_cast<std::int64_t>(n_neurons));

@@ -207,9 +207,19 @@ void Simulator::run(std::uint64_t n_steps) {
   auto last_progress = t0;
   std::uint64_t flush_from = start;
 
+  std::vector<PhaseTimes> times(static_cast<std::size_t>(nblocks));
+
 #pragma omp parallel num_threads(nblocks)
   {
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    PhaseTimes& tt = times[static_cast<std::size_t>(tid)];
+    auto mark = std::chrono::steady_clock::now();
+    // Adds the time since the last call to `slot`.
+    auto lap = [&mark](double& slot) {
+      const auto now = std::chrono::steady_clock::now();
+      slot += std::chrono::duration<double>(now - mark).count();
+      mark = now;
+    };
     for (std::uint64_t s = start; s < end; ++s) {
       const int par = static_cast<int>(s & 1u);
       // Phases 1-3 (state part) on the blocks this thread owns.
@@ -226,9 +236,11 @@ void Simulator::run(std::uint64_t n_steps) {
             for (const Input* in : cur) in->add_current(s, lo, hi, iext);
           }
           for (const Input* in : event_inputs_[p]) in->deliver(s, pop, lo, hi);
+          lap(tt.inputs);
           auto& list = spikes_[p][b][par];
           list.clear();
           pop.integrate(s, lo, hi, list);
+          lap(tt.integrate);
         }
         for (auto& r : state_records_) {
           if ((s + 1) % r.every != 0) continue;
@@ -239,8 +251,10 @@ void Simulator::run(std::uint64_t n_steps) {
           double* out = r.rows.data() + row * r.neurons.size();
           for (const auto& [c, i] : r.per_block[b]) out[c] = v[i];
         }
+        lap(tt.record);
       }
 #pragma omp barrier
+      lap(tt.wait);
       if (tid == 0) {
         record_step(s, par);
         const std::uint64_t done = s + 1 - start;
@@ -254,12 +268,15 @@ void Simulator::run(std::uint64_t n_steps) {
                        std::chrono::duration<double>(now - t0).count(), total});
           }
         }
+        lap(tt.record);
       }
       // Phase 4: every spike of this step into the ring slots of this thread's targets.
       for (int b = tid; b < nblocks; b += nth)
         for (const auto& pr : projs) propagate(pr, static_cast<std::size_t>(b), s, par);
+      lap(tt.propagate);
       if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
 #pragma omp barrier
+        lap(tt.wait);
         if (tid == 0) {
           try {
             for (auto& r : state_records_)
@@ -271,10 +288,22 @@ void Simulator::run(std::uint64_t n_steps) {
           }
           flush_from = s + 1;
         }
+        lap(tt.flush);
 #pragma omp barrier
+        lap(tt.wait);
         if (failed) break;
       }
     }
+  }
+  for (const PhaseTimes& t : times) {
+    const double w = 1.0 / static_cast<double>(times.size());
+    phase_times_.inputs += w * t.inputs;
+    phase_times_.integrate += w * t.integrate;
+    phase_times_.record += w * t.record;
+    phase_times_.propagate += w * t.propagate;
+    phase_times_.learn += w * t.learn;
+    phase_times_.flush += w * t.flush;
+    phase_times_.wait += w * t.wait;
   }
   step_ = failed ? flush_from : end;
   if (error) std::rethrow_exception(error);

@@ -33,6 +33,13 @@ struct ProgressInfo {
   std::uint64_t spikes = 0; // spikes so far (all populations)
 };
 
+// Wall time spent in each phase of the step loop, summed over steps and averaged over
+// threads (seconds). `wait` is time at barriers: load imbalance and thread 0's recording.
+struct PhaseTimes {
+  double inputs = 0, integrate = 0, record = 0, propagate = 0, learn = 0, flush = 0, wait = 0;
+  double total() const { return inputs + integrate + record + propagate + learn + flush + wait; }
+};
+
 // Per-neuron spike statistics, kept for every population whether recorded or not.
 struct SpikeStats {
   std::vector<std::uint64_t> count;
@@ -67,6 +74,7 @@ public:
   double time_ms() const { return static_cast<double>(step_) * net_.dt(); }
 
   const SpikeStats& stats(int pop) const { return stats_[pop]; }
+  const PhaseTimes& phase_times() const { return phase_times_; }
   double mean_rate_hz(int pop) const;
   // Mean over neurons with at least two ISIs of each neuron's ISI coefficient of variation.
   double mean_cv_isi(int pop) const;
@@ -103,6 +111,7 @@ private:
   // spikes_[pop][block][parity]
   std::vector<std::vector<std::array<std::vector<std::uint32_t>, 2>>> spikes_;
   std::vector<SpikeStats> stats_;
+  PhaseTimes phase_times_;
   std::vector<SpikeRecord> spike_records_;
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
