@@ -6,6 +6,7 @@
 
 #include "io/expression.hpp"
 #include "neurons/registry.hpp"
+#include "plasticity/rule.hpp"
 
 #include <hdf5.h>
 #include <toml++/toml.h>
@@ -540,6 +541,7 @@ private:
   ProjectionSpec projection(const toml::table& t, std::size_t index, const Experiment& ex) const;
   ConnectSpec connect(const toml::table& t, const std::string& prefix, const PopulationSpec& pre,
                       const PopulationSpec& post) const;
+  PlasticitySpec plasticity(const toml::table& t, const std::string& prefix) const;
   InputSpec input(const toml::table& t, std::size_t index, const Experiment& ex) const;
   RecordSpec record(const toml::table& t, std::size_t index, const Experiment& ex) const;
 
@@ -920,7 +922,8 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
   ProjectionSpec p;
   p.where = loc(t);
   std::string prefix = "projection #" + std::to_string(index);
-  check_keys(t, prefix, {"name", "pre", "post", "port", "weight", "delay", "connect"});
+  check_keys(t, prefix,
+             {"name", "pre", "post", "port", "weight", "delay", "connect", "plasticity"});
   const toml::node* name_node = t.get("name");
   if (name_node) {
     p.name = string(*name_node, prefix + ".name");
@@ -976,7 +979,43 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
            "delay " + fmt(p.delay.highest()) + " ms is longer than the longest delay (" +
                std::to_string(kMaxDelaySteps) + " steps of dt = " + fmt(dt_) + " ms)");
   }
+  if (const auto* n = t.get("plasticity")) {
+    const std::string key = prefix + ".plasticity";
+    p.plasticity = plasticity(as_table(*n, key), key);
+    // Pre-synaptic events are processed on arrival with one trace per source neuron,
+    // which needs one delay for the whole projection.
+    if (!p.delay.is_constant() || file_delays)
+      fail(*n, key,
+           "plasticity needs one delay for the whole projection; 'delay' must be a number");
+  }
   return p;
+}
+
+PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& prefix) const {
+  PlasticitySpec ps;
+  ps.where = loc(t);
+  const auto& reg = PlasticityRegistry::global();
+  ps.rule = choice(required(t, prefix, "rule"), prefix + ".rule", reg.names(), "plasticity rule");
+  const PlasticityInfo& info = *reg.find(ps.rule);
+  std::vector<std::string> allowed{"rule"};
+  for (const auto& sp : info.params) allowed.emplace_back(sp.name);
+  for (const auto& op : info.options) allowed.emplace_back(op.name);
+  check_keys(t, prefix, allowed, "unknown key of plasticity rule '" + ps.rule + "'");
+  for (const auto& sp : info.params) {
+    const toml::node* n = t.get(sp.name);
+    ps.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
+                          : sp.default_value);
+  }
+  for (const auto& op : info.options) {
+    int index = 0;
+    if (const toml::node* n = t.get(op.name)) {
+      std::vector<std::string> choices(op.choices.begin(), op.choices.end());
+      const std::string c = choice(*n, prefix + "." + std::string(op.name), choices, "choice");
+      index = static_cast<int>(std::find(choices.begin(), choices.end(), c) - choices.begin());
+    }
+    ps.options.push_back(index);
+  }
+  return ps;
 }
 
 InputSpec Validator::input(const toml::table& t, std::size_t index, const Experiment& ex) const {

@@ -59,6 +59,14 @@ struct PopulationSpec {
   SourceLocation where;
 };
 
+// [projection.plasticity]: a rule of plasticity/ with its parameters and options.
+struct PlasticitySpec {
+  std::string rule;           // empty: a static projection
+  std::vector<double> params; // one value per ParamSpec of the rule, defaults filled in
+  std::vector<int> options;   // one choice index per OptionSpec of the rule
+  SourceLocation where;
+};
+
 struct ProjectionSpec {
   std::string name; // default "pre->post"
   std::string pre, post;
@@ -66,6 +74,7 @@ struct ProjectionSpec {
   ConnectSpec connect;
   Distribution weight;
   Distribution delay; // ms; default dt
+  PlasticitySpec plasticity;
   SourceLocation where;
 };
 

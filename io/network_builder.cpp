@@ -3,6 +3,8 @@
 
 #include "io/expression.hpp"
 #include "neurons/registry.hpp"
+#include "plasticity/rule.hpp"
+#include "sim/plasticity.hpp"
 
 #include <omp.h>
 
@@ -222,7 +224,14 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     } catch (const std::invalid_argument& e) {
       fail(ps.where, "projection '" + ps.name + "'.connect: " + e.what());
     }
-    net->add_projection(std::move(proj));
+    Projection& added = net->add_projection(std::move(proj));
+    if (!ps.plasticity.rule.empty()) {
+      const PlasticityInfo* rule = PlasticityRegistry::global().find(ps.plasticity.rule);
+      if (!rule) fail(ps.plasticity.where, "unknown plasticity rule '" + ps.plasticity.rule + "'");
+      PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt};
+      added.plasticity = rule->create(setup);
+      added.plasticity->attach(added, req.n_pre, req.n_post);
+    }
   }
 
   for (std::size_t j = 0; j < ex.inputs.size(); ++j) {

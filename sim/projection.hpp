@@ -8,10 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace glia {
+
+class Plasticity;
 
 struct SynapseBlock {
   std::uint32_t target_lo = 0, target_hi = 0; // targets of this block: [lo, hi)
@@ -19,11 +22,13 @@ struct SynapseBlock {
   std::vector<std::uint32_t> target;          // post-synaptic neuron (population index)
   std::vector<float> weight;                  // empty: the projection's constant weight
   std::vector<std::uint16_t> delay;           // steps; empty: the projection's constant delay
+  std::vector<double> plastic_weight;         // plastic projections: the weights, in double
 
   std::size_t size() const { return target.size(); }
   std::size_t bytes() const {
     return row.capacity() * sizeof(std::uint64_t) + target.capacity() * sizeof(std::uint32_t) +
-           weight.capacity() * sizeof(float) + delay.capacity() * sizeof(std::uint16_t);
+           weight.capacity() * sizeof(float) + delay.capacity() * sizeof(std::uint16_t) +
+           plastic_weight.capacity() * sizeof(double);
   }
 };
 
@@ -37,6 +42,7 @@ struct Projection {
   std::uint16_t delay = 1;     // steps, when constant_delay
   std::uint16_t max_delay = 1; // steps, over all synapses
   std::vector<SynapseBlock> blocks;
+  std::shared_ptr<Plasticity> plasticity; // null for static projections
 
   std::uint64_t n_synapses() const {
     std::uint64_t n = 0;
@@ -50,6 +56,7 @@ struct Projection {
   }
   // Weight of synapse s of block b (for inspection and tests).
   double weight_of(const SynapseBlock& b, std::size_t s) const {
+    if (!b.plastic_weight.empty()) return b.plastic_weight[s];
     return constant_weight ? weight : static_cast<double>(b.weight[s]);
   }
   std::uint16_t delay_of(const SynapseBlock& b, std::size_t s) const {

@@ -1,6 +1,8 @@
 // The step loop (see simulator.hpp for the phases and the threading contract).
 #include "sim/simulator.hpp"
 
+#include "sim/plasticity.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -13,6 +15,12 @@ namespace glia {
 
 Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink) {
   const auto& pops = net_.populations();
+  plastic_into_.resize(pops.size());
+  for (auto& pr : net_.projections())
+    if (pr.plasticity) {
+      plastic_into_[pr.post].push_back(&pr);
+      history_ = std::max<std::size_t>(history_, pr.delay + 1u);
+    }
   spikes_.resize(pops.size());
   stats_.resize(pops.size());
   event_inputs_.resize(pops.size());
@@ -21,6 +29,7 @@ Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink)
     spikes_[p].resize(net_.blocks(static_cast<int>(p)).size());
     for (std::size_t b = 0; b < spikes_[p].size(); ++b) {
       const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
+      spikes_[p][b].resize(history_);
       for (auto& l : spikes_[p][b]) l.reserve(hi - lo);
     }
     const std::uint32_t n = pops[p]->size();
@@ -101,12 +110,12 @@ double Simulator::mean_cv_isi(int pop) const {
   return n ? sum / static_cast<double>(n) : 0.0;
 }
 
-void Simulator::record_step(std::uint64_t step, int parity) {
+void Simulator::record_step(std::uint64_t step, std::size_t slot) {
   const double t = static_cast<double>(step + 1) * net_.dt();
   for (std::size_t p = 0; p < spikes_.size(); ++p) {
     SpikeStats& st = stats_[p];
     for (const auto& blk : spikes_[p])
-      for (std::uint32_t i : blk[parity]) {
+      for (std::uint32_t i : blk[slot]) {
         ++st.count[i];
         if (st.last_step[i] >= 0) {
           const double isi = static_cast<double>(static_cast<std::int64_t>(step) - st.last_step[i]);
@@ -120,7 +129,7 @@ void Simulator::record_step(std::uint64_t step, int parity) {
   }
   for (auto& r : spike_records_)
     for (const auto& blk : spikes_[r.population])
-      for (std::uint32_t i : blk[parity])
+      for (std::uint32_t i : blk[slot])
         if (r.selected.empty() || r.selected[i]) {
           r.times.push_back(t);
           r.ids.push_back(i);
@@ -147,8 +156,8 @@ void Simulator::flush(std::uint64_t flush_from_step, std::uint64_t next_step) {
 template <bool ConstW, bool ConstD>
 static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuffer& ring,
                          std::uint32_t n_post, std::uint64_t step,
-                         const std::vector<std::array<std::vector<std::uint32_t>, 2>>& spikes,
-                         int parity) {
+                         const std::vector<std::vector<std::vector<std::uint32_t>>>& spikes,
+                         std::size_t slot) {
   const std::uint32_t slots = ring.slots();
   const std::uint32_t now = ring.slot_index(step);
   const double w = pr.weight;
@@ -156,7 +165,7 @@ static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuff
   double* const fixed = ConstD ? ring.slot(pr.port, (now + pr.delay) % slots) : nullptr;
   const std::uint32_t* tgt = blk.target.data();
   for (const auto& lists : spikes)
-    for (std::uint32_t src : lists[parity]) {
+    for (std::uint32_t src : lists[slot]) {
       const std::uint64_t a = blk.row[src], e = blk.row[src + 1];
       for (std::uint64_t k = a; k < e; ++k) {
         const double wk = ConstW ? w : static_cast<double>(blk.weight[k]);
@@ -171,20 +180,21 @@ static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuff
     }
 }
 
-void Simulator::propagate(const Projection& pr, std::size_t b, std::uint64_t step, int parity) {
+void Simulator::propagate(const Projection& pr, std::size_t b, std::uint64_t step,
+                          std::size_t slot) {
   Population& post = *net_.populations()[pr.post];
   const SynapseBlock& blk = pr.blocks[b];
   if (blk.target.empty()) return;
   const auto& spikes = spikes_[pr.pre];
   const std::uint32_t n = post.size();
   if (pr.constant_weight && pr.constant_delay)
-    deliver_rows<true, true>(pr, blk, post.ring(), n, step, spikes, parity);
+    deliver_rows<true, true>(pr, blk, post.ring(), n, step, spikes, slot);
   else if (pr.constant_weight)
-    deliver_rows<true, false>(pr, blk, post.ring(), n, step, spikes, parity);
+    deliver_rows<true, false>(pr, blk, post.ring(), n, step, spikes, slot);
   else if (pr.constant_delay)
-    deliver_rows<false, true>(pr, blk, post.ring(), n, step, spikes, parity);
+    deliver_rows<false, true>(pr, blk, post.ring(), n, step, spikes, slot);
   else
-    deliver_rows<false, false>(pr, blk, post.ring(), n, step, spikes, parity);
+    deliver_rows<false, false>(pr, blk, post.ring(), n, step, spikes, slot);
 }
 
 void Simulator::run(std::uint64_t n_steps) {
@@ -221,7 +231,7 @@ void Simulator::run(std::uint64_t n_steps) {
       mark = now;
     };
     for (std::uint64_t s = start; s < end; ++s) {
-      const int par = static_cast<int>(s & 1u);
+      const std::size_t par = static_cast<std::size_t>(s % history_);
       // Phases 1-3 (state part) on the blocks this thread owns.
       for (int b = tid; b < nblocks; b += nth) {
         for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -237,6 +247,13 @@ void Simulator::run(std::uint64_t n_steps) {
           }
           for (const Input* in : event_inputs_[p]) in->deliver(s, pop, lo, hi);
           lap(tt.inputs);
+          // Plastic projections deliver on arrival: the spikes emitted `delay` steps ago.
+          for (Projection* pr : plastic_into_[p]) {
+            const StepSpikes arriving{&spikes_[pr->pre], (s + history_ - pr->delay) % history_};
+            pr->plasticity->arrive(*pr, s, static_cast<std::size_t>(b), arriving,
+                                   pop.ring().slot(pr->port, pop.ring().slot_index(s)));
+          }
+          lap(tt.learn);
           auto& list = spikes_[p][b][par];
           list.clear();
           pop.integrate(s, lo, hi, list);
@@ -272,8 +289,16 @@ void Simulator::run(std::uint64_t n_steps) {
       }
       // Phase 4: every spike of this step into the ring slots of this thread's targets.
       for (int b = tid; b < nblocks; b += nth)
-        for (const auto& pr : projs) propagate(pr, static_cast<std::size_t>(b), s, par);
+        for (const auto& pr : projs)
+          if (!pr.plasticity) propagate(pr, static_cast<std::size_t>(b), s, par);
       lap(tt.propagate);
+      // Phase 5: plasticity on this step's post-synaptic spikes of this thread's blocks.
+      for (int b = tid; b < nblocks; b += nth)
+        for (auto& pr : net_.projections())
+          if (pr.plasticity)
+            pr.plasticity->post_spikes(pr, s, static_cast<std::size_t>(b),
+                                       spikes_[pr.post][b][par]);
+      lap(tt.learn);
       if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
 #pragma omp barrier
         lap(tt.wait);
@@ -294,6 +319,10 @@ void Simulator::run(std::uint64_t n_steps) {
         if (failed) break;
       }
     }
+    // Weights are read between runs (monitors, tests, checkpoints): bring them up to date.
+    for (int b = tid; b < nblocks; b += nth)
+      for (auto& pr : net_.projections())
+        if (pr.plasticity) pr.plasticity->settle(pr, static_cast<std::size_t>(b));
   }
   for (const PhaseTimes& t : times) {
     const double w = 1.0 / static_cast<double>(times.size());

@@ -5,13 +5,14 @@
 //   3. record:    sampled state (by the thread that owns the neurons), spikes;
 //   4. propagate: every spike walks its row of each outgoing projection and adds the
 //                 weight into the target's ring slot at now + delay;
-//   5. learn:     plasticity rules (none yet in this build).
+//   5. learn:     plasticity rules act on this step's post-synaptic spikes (their pre-
+//                 synaptic events were handled on arrival, in phase 1).
 // One OpenMP parallel region spans the whole run. Thread t owns block t of every
 // population: it integrates those neurons and writes every synapse that lands on them,
 // so propagation needs no locks and every sum is taken in one fixed order (projection,
 // then source neuron, then synapse). The results are bitwise the same for any number
-// of threads. Spike lists are double-buffered by step parity, so one barrier per step
-// suffices.
+// of threads. Spike lists are kept for the last H steps (a ring, H >= 2), so one barrier
+// per step suffices, and plastic projections can process a spike when it arrives.
 #pragma once
 
 #include "sim/network.hpp"
@@ -98,9 +99,9 @@ public:
   const std::vector<StateRecord>& state_records() const { return state_records_; }
 
 private:
-  void record_step(std::uint64_t step, int parity);
+  void record_step(std::uint64_t step, std::size_t slot);
   void flush(std::uint64_t flush_from_step, std::uint64_t next_step);
-  void propagate(const Projection& proj, std::size_t block, std::uint64_t step, int parity);
+  void propagate(const Projection& proj, std::size_t block, std::uint64_t step, std::size_t slot);
 
   Network& net_;
   RecordingSink* sink_;
@@ -108,8 +109,10 @@ private:
   std::uint64_t flush_steps_ = 1000;
   std::function<void(const ProgressInfo&)> progress_;
   double progress_every_s_ = 1.0;
-  // spikes_[pop][block][parity]
-  std::vector<std::vector<std::array<std::vector<std::uint32_t>, 2>>> spikes_;
+  // spikes_[pop][block][step % history_]
+  std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> spikes_;
+  std::size_t history_ = 2;
+  std::vector<std::vector<Projection*>> plastic_into_; // per post population
   std::vector<SpikeStats> stats_;
   PhaseTimes phase_times_;
   std::vector<SpikeRecord> spike_records_;

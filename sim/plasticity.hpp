@@ -1,0 +1,244 @@
+// Plasticity on a projection: the engine side of the rules in plasticity/. A plastic
+// projection keeps its weights in double, one per synapse, a transposed index per
+// target block (post neuron -> its synapses) for post-synaptic events, per-source pre
+// traces and per-target post traces. Traces are advanced lazily: each stores its value
+// at the step of its last event, and is decayed to "now" when read, by a table of
+// exp(-k dt / tau) (exact values, not repeated products).
+//
+// Threading follows the engine's rule: the thread that owns a target block owns every
+// synapse into it and the post traces of its neurons. Each thread keeps its own copy of
+// the pre traces, updated by the same arrivals in the same order, so no state is shared.
+// Pre-synaptic spikes are processed when they arrive (emission step + delay): their
+// weight goes into the ring slot of that step, then the rule's on_pre acts; post spikes
+// are processed after the step's propagation.
+#pragma once
+
+#include "plasticity/rule.hpp"
+#include "sim/projection.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace glia {
+
+// The spikes of one step of one population: one list per thread block, in block order.
+struct StepSpikes {
+  const std::vector<std::vector<std::vector<std::uint32_t>>>* blocks = nullptr; // [block][slot]
+  std::size_t slot = 0;
+  template <class F> void for_each(F&& f) const {
+    for (const auto& b : *blocks)
+      for (std::uint32_t i : b[slot]) f(i);
+  }
+};
+
+class Plasticity {
+public:
+  virtual ~Plasticity() = default;
+  // Takes the projection's synapses over: weights to double, transposed index, traces.
+  virtual void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) = 0;
+  // Phase 1 of step `step`, block b: `arriving` were emitted `delay` steps earlier.
+  virtual void arrive(Projection& proj, std::uint64_t step, std::size_t b,
+                      const StepSpikes& arriving, double* slot) = 0;
+  // After propagation of step `step`: the post-synaptic spikes of block b.
+  virtual void post_spikes(Projection& proj, std::uint64_t step, std::size_t b,
+                           const std::vector<std::uint32_t>& spikes) = 0;
+  // Brings every weight of block b up to date (pending post-synaptic updates applied),
+  // so that the weights can be read; the simulator calls it at the end of each run.
+  virtual void settle(Projection& proj, std::size_t b) = 0;
+  virtual std::size_t bytes() const = 0;
+};
+
+// exp(-k dt / tau) for k steps: tabulated for the common short lags, computed beyond.
+class DecayTable {
+public:
+  DecayTable() = default;
+  DecayTable(double dt, double tau) : dt_(dt), tau_(tau), table_(kSize) {
+    for (std::size_t k = 0; k < kSize; ++k)
+      table_[k] = std::exp(-static_cast<double>(k) * dt / tau);
+  }
+  double operator()(std::uint64_t k) const {
+    return k < kSize ? table_[k] : std::exp(-static_cast<double>(k) * dt_ / tau_);
+  }
+
+private:
+  static constexpr std::size_t kSize = 4096;
+  double dt_ = 0.1, tau_ = 1.0;
+  std::vector<double> table_;
+};
+
+// A lazily decayed trace: its value right after its last event at step `at`.
+struct LazyTrace {
+  double value = 0.0;
+  std::int64_t at = -1; // no event yet: the trace is 0
+  double now(std::uint64_t step, const DecayTable& decay) const {
+    return at < 0 ? 0.0 : value * decay(step - static_cast<std::uint64_t>(at));
+  }
+};
+
+// The post-synaptic side of one neuron, in one cache line: its lazy trace and its
+// recent spikes that some incoming synapse may not have seen yet. A synapse applies the
+// rule's on_post for the spikes at or after its source's last arrival when that source
+// next fires (NEST's archiving scheme). This keeps every weight update inside the
+// sequential walk of a source's row, instead of a scattered walk over a target's inputs
+// at every post spike.
+struct alignas(64) PostState {
+  static constexpr std::uint32_t kCapacity = 5;
+  LazyTrace y; // the post trace
+  std::int64_t step[kCapacity];
+  std::uint32_t first = 0, count = 0;
+  std::int64_t at(std::uint32_t k) const { return step[(first + k) % kCapacity]; }
+  std::int64_t newest() const { return count ? at(count - 1) : -1; }
+};
+
+template <class R> class PlasticityOf final : public Plasticity {
+public:
+  using Config = typename R::Config;
+  PlasticityOf(const Config& cfg, double dt)
+      : cfg_(cfg), pre_decay_(dt, cfg.tau_pre), post_decay_(dt, cfg.tau_post) {}
+
+  void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
+    post_.assign(n_post, PostState{});
+    blocks_.resize(proj.blocks.size());
+    for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
+      SynapseBlock& sb = proj.blocks[b];
+      Block& pb = blocks_[b];
+      std::vector<double> w(sb.size());
+      for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
+      sb.plastic_weight = std::move(w);
+      std::vector<float>().swap(sb.weight);
+      pb.pre.assign(n_pre, LazyTrace{});
+      // Transposed index: for each target of the block, its synapses in (source, row) order.
+      const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
+      pb.post_row.assign(n_local + 1, 0);
+      for (std::uint32_t t : sb.target) ++pb.post_row[t - lo + 1];
+      for (std::uint32_t i = 0; i < n_local; ++i) pb.post_row[i + 1] += pb.post_row[i];
+      pb.post_syn.resize(sb.size());
+      pb.post_src.resize(sb.size());
+      std::vector<std::uint64_t> fill(pb.post_row.begin(), pb.post_row.end() - 1);
+      for (std::uint32_t j = 0; j < n_pre; ++j)
+        for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
+          const std::uint64_t at = fill[sb.target[s] - lo]++;
+          pb.post_syn[at] = static_cast<std::uint32_t>(s);
+          pb.post_src[at] = j;
+        }
+    }
+  }
+
+  void arrive(Projection& proj, std::uint64_t step, std::size_t b, const StepSpikes& arriving,
+              double* slot) override {
+    SynapseBlock& sb = proj.blocks[b];
+    Block& pb = blocks_[b];
+    double* w = sb.plastic_weight.data();
+    const std::uint32_t* tgt = sb.target.data();
+    arriving.for_each([&](std::uint32_t j) {
+      LazyTrace& x = pb.pre[j];
+      const LazyTrace before = x; // pending post spikes pair with the trace before this arrival
+      const std::uint64_t end = sb.row[j + 1];
+      for (std::uint64_t s = sb.row[j]; s < end; ++s) {
+        // The branches below depend on the target's state, so a miss on it would stall
+        // the loop: fetch the state of targets a few synapses ahead.
+        if (s + kPrefetch < end) __builtin_prefetch(&post_[tgt[s + kPrefetch]]);
+        const std::uint32_t i = tgt[s];
+        const PostState& h = post_[i];
+        if (before.at >= 0 && h.newest() >= before.at) {
+          // Entries are in time order: the pending ones are the newest few.
+          std::uint32_t k = h.count;
+          while (k > 0 && h.at(k - 1) >= before.at) --k;
+          apply_pending(w[s], h, before, k, h.count);
+        }
+        slot[i] += w[s];
+        R::on_pre(w[s], h.y.now(step, post_decay_), cfg_);
+      }
+      x.value = R::pre_trace(before.now(step, pre_decay_), cfg_);
+      x.at = static_cast<std::int64_t>(step);
+    });
+  }
+
+  void post_spikes(Projection& proj, std::uint64_t step, std::size_t b,
+                   const std::vector<std::uint32_t>& spikes) override {
+    SynapseBlock& sb = proj.blocks[b];
+    Block& pb = blocks_[b];
+    for (std::uint32_t i : spikes) {
+      PostState& h = post_[i];
+      // A full history: the older half goes to the synapses still waiting for it now.
+      if (h.count == PostState::kCapacity) settle(sb, pb, i, (PostState::kCapacity + 1) / 2);
+      h.step[(h.first + h.count) % PostState::kCapacity] = static_cast<std::int64_t>(step);
+      ++h.count;
+      h.y.value = R::post_trace(h.y.now(step, post_decay_), cfg_);
+      h.y.at = static_cast<std::int64_t>(step);
+    }
+  }
+
+  void settle(Projection& proj, std::size_t b) override {
+    SynapseBlock& sb = proj.blocks[b];
+    for (std::uint32_t i = sb.target_lo; i < sb.target_hi; ++i)
+      settle(sb, blocks_[b], i, post_[i].count);
+  }
+
+  std::size_t bytes() const override {
+    std::size_t n = post_.capacity() * sizeof(PostState);
+    for (const auto& b : blocks_)
+      n += b.pre.capacity() * sizeof(LazyTrace) +
+           (b.post_row.capacity() + b.post_syn.capacity() + b.post_src.capacity()) *
+               sizeof(std::uint32_t);
+    return n;
+  }
+
+private:
+  static constexpr std::uint64_t kPrefetch = 12;
+  struct Block {
+    std::vector<LazyTrace> pre; // this thread's copy of the pre traces
+    std::vector<std::uint32_t> post_row, post_syn, post_src;
+  };
+
+  // on_post for the history entries [from, to) that came at or after the source's last
+  // arrival (post spikes of that same step came after it), oldest first.
+  void apply_pending(double& w, const PostState& h, const LazyTrace& x, std::uint32_t from,
+                     std::uint32_t to) const {
+    for (std::uint32_t k = from; k < to; ++k) {
+      const std::int64_t p = h.at(k);
+      if (p >= x.at)
+        R::on_post(w, x.value * pre_decay_(static_cast<std::uint64_t>(p - x.at)), cfg_);
+    }
+  }
+
+  // Applies the oldest n entries of neuron i's history to every synapse into i, then
+  // forgets them.
+  void settle(SynapseBlock& sb, Block& pb, std::uint32_t i, std::uint32_t n) {
+    PostState& h = post_[i];
+    if (n == 0) return;
+    const std::uint32_t li = i - sb.target_lo;
+    double* w = sb.plastic_weight.data();
+    for (std::uint32_t k = pb.post_row[li]; k < pb.post_row[li + 1]; ++k) {
+      const LazyTrace& x = pb.pre[pb.post_src[k]];
+      if (x.at >= 0) apply_pending(w[pb.post_syn[k]], h, x, 0, n);
+    }
+    h.first = (h.first + n) % PostState::kCapacity;
+    h.count -= n;
+  }
+
+  Config cfg_;
+  DecayTable pre_decay_, post_decay_;
+  std::vector<Block> blocks_;
+  std::vector<PostState> post_; // per target neuron; each block writes its own range
+};
+
+template <class R> void PlasticityRegistry::add() {
+  PlasticityInfo info;
+  info.name = R::name;
+  info.doc = R::doc;
+  info.params = std::span<const ParamSpec>(R::params);
+  info.options = std::span<const OptionSpec>(R::options);
+  info.create = [](const PlasticitySetup& s) -> std::unique_ptr<Plasticity> {
+    return std::make_unique<PlasticityOf<R>>(R::configure(s.params.data(), s.options.data()), s.dt);
+  };
+  for (auto& r : rules_)
+    if (r.name == info.name) {
+      r = info;
+      return;
+    }
+  rules_.push_back(info);
+}
+
+} // namespace glia
