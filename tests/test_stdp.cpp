@@ -31,8 +31,16 @@ constexpr double kW0 = 0.5, kWMax = 1.0;
 // N pre and N post neurons; pair k: pre fires once, post fires once, Delta t = lag[k].
 // Both are driven by huge input jumps, so they fire exactly in the step the input
 // arrives; the plastic synapse (weight <= 1 mV) cannot make the post neuron fire.
-std::string pairing_experiment(const std::vector<double>& lags_ms, const std::string& mode,
-                               const std::string& pairing) {
+std::string stdp_block(const std::string& mode, const std::string& pairing) {
+  std::ostringstream s;
+  s << "rule = \"stdp\"\nmode = \"" << mode << "\"\npairing = \"" << pairing
+    << "\"\ntau_plus = " << kTauPlus << "\ntau_minus = " << kTauMinus << "\nA_plus = " << kAPlus
+    << "\nA_minus = " << kAMinus << "\nw_min = 0.0\nw_max = " << kWMax << "\n";
+  return s.str();
+}
+
+// `rule`: the body of [projection.plasticity].
+std::string pairing_experiment(const std::vector<double>& lags_ms, const std::string& rule) {
   std::ostringstream pre_t, post_t, ids;
   const double t0 = 150.0;
   for (std::size_t k = 0; k < lags_ms.size(); ++k) {
@@ -71,15 +79,8 @@ weight = )"
 [projection.connect]
 rule = "one_to_one"
 [projection.plasticity]
-rule = "stdp"
-mode = ")"
-    << mode << R"("
-pairing = ")"
-    << pairing << R"("
-tau_plus = )"
-    << kTauPlus << "\ntau_minus = " << kTauMinus << "\nA_plus = " << kAPlus
-    << "\nA_minus = " << kAMinus << "\nw_min = 0.0\nw_max = " << kWMax << R"(
-
+)" << rule
+    << R"(
 [[input]]
 type = "spike_times"
 target = "pre"
@@ -116,7 +117,8 @@ TEST_CASE("STDP pairing window equals the analytic curve", "[plasticity][stdp]")
   for (int l = -100; l <= 100; ++l) lags.push_back(l);
   for (const std::string mode : {"additive", "multiplicative"})
     for (const std::string pairing : {"all_to_all", "nearest"}) {
-      const Experiment ex = parse_experiment(pairing_experiment(lags, mode, pairing), "stdp.toml");
+      const Experiment ex =
+          parse_experiment(pairing_experiment(lags, stdp_block(mode, pairing)), "stdp.toml");
       auto net = build_network(ex, 2);
       Simulator sim(*net);
       sim.record_spikes(0);
@@ -137,6 +139,31 @@ TEST_CASE("STDP pairing window equals the analytic curve", "[plasticity][stdp]")
                   mode.c_str(), pairing.c_str(), worst);
       CHECK(worst < 1e-6);
     }
+}
+
+TEST_CASE("power-law STDP pairing window equals its analytic curve", "[plasticity][stdp]") {
+  const double lambda = 0.05, alpha = 1.2, mu = 0.4, w0 = 0.8;
+  std::vector<double> lags;
+  for (int l = -60; l <= 60; l += 3) lags.push_back(l);
+  std::ostringstream rule;
+  rule << "rule = \"stdp_power_law\"\ntau_plus = " << kTauPlus << "\ntau_minus = " << kTauMinus
+       << "\nlambda = " << lambda << "\nalpha = " << alpha << "\nmu = " << mu << "\nw0 = " << w0
+       << "\n";
+  const Experiment ex = parse_experiment(pairing_experiment(lags, rule.str()), "pl.toml");
+  auto net = build_network(ex, 1);
+  Simulator sim(*net);
+  sim.run(4000);
+  const std::vector<double> w = final_weights(*net, 0);
+  double worst = 0.0;
+  for (std::size_t k = 0; k < lags.size(); ++k) {
+    const double l = lags[k];
+    const double expected =
+        l >= 0 ? lambda * std::pow(w0, 1 - mu) * std::pow(kW0, mu) * std::exp(-l / kTauPlus)
+               : -lambda * alpha * kW0 * std::exp(l / kTauMinus);
+    worst = std::max(worst, std::abs((w[k] - kW0) - expected) / std::abs(expected));
+  }
+  std::printf("power-law STDP window: worst relative error %.3g\n", worst);
+  CHECK(worst < 1e-6);
 }
 
 namespace {
