@@ -168,9 +168,9 @@ int run_command(const RunOptions& opt) {
               format_bytes(static_cast<double>(peak)).c_str(),
               n_syn ? static_cast<double>(peak) / static_cast<double>(n_syn) : 0.0);
   const PhaseTimes& ph = sim.phase_times();
-  std::printf("time per phase  inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
-              "flush %.2f s, wait %.2f s\n",
-              ph.inputs, ph.integrate, ph.record, ph.propagate, ph.flush, ph.wait);
+  std::printf("time per phase inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
+              "learn %.2f s, flush %.2f s, wait %.2f s\n",
+              ph.inputs, ph.integrate, ph.record, ph.propagate, ph.learn, ph.flush, ph.wait);
   std::printf("output        %s\n", out_path.c_str());
   out->set_attribute("/metrics", "time_inputs_s", ph.inputs);
   out->set_attribute("/metrics", "time_integrate_s", ph.integrate);

@@ -83,7 +83,7 @@ struct LazyTrace {
 // sequential walk of a source's row, instead of a scattered walk over a target's inputs
 // at every post spike.
 struct alignas(64) PostState {
-  static constexpr std::uint32_t kCapacity = 5;
+  static constexpr std::uint32_t kCapacity = 4; // a power of two: indexing is a mask
   LazyTrace y; // the post trace
   std::int64_t step[kCapacity];
   std::uint32_t first = 0, count = 0;
@@ -162,7 +162,7 @@ public:
     for (std::uint32_t i : spikes) {
       PostState& h = post_[i];
       // A full history: the older half goes to the synapses still waiting for it now.
-      if (h.count == PostState::kCapacity) settle(sb, pb, i, (PostState::kCapacity + 1) / 2);
+      if (h.count == PostState::kCapacity) settle(sb, pb, i, PostState::kCapacity / 2);
       h.step[(h.first + h.count) % PostState::kCapacity] = static_cast<std::int64_t>(step);
       ++h.count;
       h.y.value = R::post_trace(h.y.now(step, post_decay_), cfg_);
