@@ -1,5 +1,6 @@
 // glia run / check / info.
 #include "cli/commands.hpp"
+#include "glia_version.hpp"
 
 #include "cli/progress.hpp"
 #include "io/experiment.hpp"

@@ -4,6 +4,7 @@
 //   glia info [MODEL]
 // Exit codes: 0 success, 2 bad input (experiment, arguments, output path), 1 anything else.
 #include "cli/commands.hpp"
+#include "glia_version.hpp"
 
 #include <CLI/CLI.hpp>
 
