@@ -44,8 +44,8 @@ struct LifCondExp {
   enum Integrator { rk4, exp_euler, euler };
   static constexpr std::string_view integrators[] = {"rk4", "exp_euler", "euler"};
 
-  enum D { decay_ex, decay_in, step_ex, step_in, ref_steps };
-  static constexpr int n_derived = 5;
+  enum D { decay_ex, decay_in, step_ex, step_in, ref_steps, half_ex, half_in };
+  static constexpr int n_derived = 7;
   static void derive(const double* p, double dt, int integrator, double* d) {
     d[decay_ex] = std::exp(-dt / p[tau_syn_ex]);
     d[decay_in] = std::exp(-dt / p[tau_syn_in]);
@@ -54,6 +54,9 @@ struct LifCondExp {
     d[step_ex] = integrator == euler ? 1.0 - dt / p[tau_syn_ex] : d[decay_ex];
     d[step_in] = integrator == euler ? 1.0 - dt / p[tau_syn_in] : d[decay_in];
     d[ref_steps] = refractory_steps(p[t_ref], dt);
+    // RK4's half-step decay, once per population rather than a sqrt per neuron and step.
+    d[half_ex] = std::sqrt(d[decay_ex]);
+    d[half_in] = std::sqrt(d[decay_in]);
   }
 
   template <class N> GLIA_HD static double dvdt(N& n, double v, double ge, double gi, double i) {
@@ -61,6 +64,10 @@ struct LifCondExp {
            n.p(C_m);
   }
 
+  // Refractory: count down with V_m held; otherwise advance V_m by the scheme. Then the
+  // conductances take their input and the threshold applies (lif_threshold's rule).
+  // Branch-free per neuron: both updates of V_m are computed and one is kept
+  // (select_bits); the scheme is the same for the whole population.
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& ge = n.s(g_ex);
@@ -68,26 +75,31 @@ struct LifCondExp {
     double& r = n.s(refractory);
     const double h = n.dt();
     const double i = n.p(I_e) + n.i_ext();
-    if (r > 0.0) {
-      r -= 1.0;
-    } else if (n.integrator() == euler) {
-      v += h * dvdt(n, v, ge, gi, i);
+    double v_free;
+    if (n.integrator() == euler) {
+      v_free = v + h * dvdt(n, v, ge, gi, i);
     } else if (n.integrator() == exp_euler) {
       const double gt = n.p(g_L) + ge + gi;
       const double vinf = (n.p(g_L) * n.p(E_L) + ge * n.p(E_ex) + gi * n.p(E_in) + i) / gt;
-      v = vinf + (v - vinf) * std::exp(-h * gt / n.p(C_m));
+      v_free = vinf + (v - vinf) * std::exp(-h * gt / n.p(C_m));
     } else {
       // Classical RK4 on V with the conductances' exact exponential decay inside the step.
-      const double he = std::sqrt(n.d(decay_ex)), hi = std::sqrt(n.d(decay_in));
+      const double he = n.d(half_ex), hi = n.d(half_in);
       const double k1 = dvdt(n, v, ge, gi, i);
       const double k2 = dvdt(n, v + 0.5 * h * k1, ge * he, gi * hi, i);
       const double k3 = dvdt(n, v + 0.5 * h * k2, ge * he, gi * hi, i);
       const double k4 = dvdt(n, v + h * k3, ge * n.d(decay_ex), gi * n.d(decay_in), i);
-      v += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+      v_free = v + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     }
+    const bool held = r > 0.0;
+    const double v1 = select_bits(held, v, v_free);
+    const double r1 = select_bits(held, r - 1.0, r);
     ge = ge * n.d(step_ex) + n.in(0);
     gi = gi * n.d(step_in) + n.in(1);
-    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
+    const bool spike = !(v1 < n.p(V_th));
+    v = select_bits(spike, n.p(V_reset), v1);
+    r = select_bits(spike, n.d(ref_steps), r1);
+    return spike;
   }
 };
 

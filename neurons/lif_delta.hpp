@@ -1,6 +1,7 @@
 // Leaky integrate-and-fire neuron with delta-current synapses (NEST iaf_psc_delta,
 // Brunel 2000): each input adds its weight (mV) to V at once; input arriving while
 // the neuron is refractory is discarded. Subthreshold dynamics are integrated exactly.
+// The LIF steps are branch-free (see select_bits), so that the CPU loop vectorises.
 #pragma once
 
 #include "neurons/model.hpp"
@@ -40,16 +41,18 @@ struct LifDelta {
     d[ref_steps] = refractory_steps(p[t_ref], dt);
   }
 
+  // Refractory: count down, discard the input, no spike. Otherwise integrate and fire
+  // when !(v < V_th) (lif_threshold's rule). Both are computed, one is kept.
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& r = n.s(refractory);
-    if (r > 0.0) {
-      r -= 1.0; // input during the refractory period is discarded
-      return false;
-    }
     const double el = n.p(E_L);
-    v = el + (v - el) * n.d(P22) + (n.p(I_e) + n.i_ext()) * n.d(P20) + n.in(0);
-    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
+    const double v_free = el + (v - el) * n.d(P22) + (n.p(I_e) + n.i_ext()) * n.d(P20) + n.in(0);
+    const bool held = r > 0.0;
+    const bool spike = !held && !(v_free < n.p(V_th));
+    v = select_bits(held, v, select_bits(spike, n.p(V_reset), v_free));
+    r = select_bits(held, r - 1.0, select_bits(spike, n.d(ref_steps), r));
+    return spike;
   }
 };
 

@@ -62,21 +62,26 @@ struct LifExp {
     d[ref_steps] = refractory_steps(p[t_ref], dt);
   }
 
+  // Refractory: count down with V_m held; otherwise advance V_m. Then the currents take
+  // their input and the threshold applies (lif_threshold's rule). Branch-free: both
+  // updates of V_m are computed and one is kept (select_bits).
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& ie = n.s(I_syn_ex);
     double& ii = n.s(I_syn_in);
     double& r = n.s(refractory);
-    if (r > 0.0) {
-      r -= 1.0;
-    } else {
-      const double el = n.p(E_L);
-      v = el + (v - el) * n.d(P22) + ie * n.d(P21ex) + ii * n.d(P21in) +
-          (n.p(I_e) + n.i_ext()) * n.d(P20);
-    }
+    const double el = n.p(E_L);
+    const double v_free = el + (v - el) * n.d(P22) + ie * n.d(P21ex) + ii * n.d(P21in) +
+                          (n.p(I_e) + n.i_ext()) * n.d(P20);
+    const bool held = r > 0.0;
+    const double v1 = select_bits(held, v, v_free);
+    const double r1 = select_bits(held, r - 1.0, r);
     ie = ie * n.d(P11ex) + n.in(0);
     ii = ii * n.d(P11in) + n.in(1);
-    return lif_threshold(v, r, n.p(V_th), n.p(V_reset), n.d(ref_steps));
+    const bool spike = !(v1 < n.p(V_th));
+    v = select_bits(spike, n.p(V_reset), v1);
+    r = select_bits(spike, n.d(ref_steps), r1);
+    return spike;
   }
 };
 

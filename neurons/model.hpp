@@ -31,6 +31,8 @@
 #include "sim/device.hpp"
 #include "sim/spec.hpp"
 
+#include <bit>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <stdexcept>
@@ -85,14 +87,20 @@ template <class M> struct ModelTraits {
   static constexpr int n_state = static_cast<int>(std::size(M::state));
 };
 
-// The LIF family's threshold: at v >= v_th, reset v and start the refractory count
-// (in whole steps, as NEST does). Returns whether the neuron spiked.
-GLIA_HD bool lif_threshold(double& v, double& refractory, double v_th, double v_reset,
-                           double ref_steps) {
-  if (v < v_th) return false;
-  v = v_reset;
-  refractory = ref_steps;
-  return true;
+// `c ? a : b` without a branch, bitwise a or b. The LIF steps compute both the
+// refractory and the integrating update of every neuron and pick one with this, so
+// that the CPU loop over neurons vectorises: GCC neither if-converts floating-point
+// operations that a `?:` or `if` guards (they might trap) nor keeps an operation used
+// by one arm of a `?:` outside that arm, whereas a select on the bits guards nothing.
+// On the device a `?:` is already a select.
+GLIA_HD double select_bits(bool c, double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return c ? a : b;
+#else
+  const std::uint64_t m = c ? ~std::uint64_t{0} : 0;
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & m) |
+                               (std::bit_cast<std::uint64_t>(b) & ~m));
+#endif
 }
 
 // Refractory periods are counted in whole steps, as NEST does.

@@ -2,7 +2,12 @@
 #include "sim/inputs.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 namespace glia {
 
@@ -41,7 +46,8 @@ PoissonInput::PoissonInput(double rate_hz, double weight, int port, std::uint64_
     f += p;
     cdf_.push_back(f);
   }
-  bucket_.assign(4096, kUnresolved);
+  // Three bytes past the 4096 buckets, for the 4-byte gathers of count_words.
+  bucket_.assign(4096 + 3, kUnresolved);
   for (std::uint32_t b = 0; b < 4096; ++b) {
     const std::uint32_t first = b << 20, last = first | 0xfffffu;
     const std::uint32_t k = count(u01(first));
@@ -51,7 +57,9 @@ PoissonInput::PoissonInput(double rate_hz, double weight, int port, std::uint64_
 
 std::uint32_t PoissonInput::count_word(std::uint32_t word) const {
   const std::uint8_t k = bucket_[word >> 20];
-  return k != kUnresolved ? k : count(u01(word));
+  if (k != kUnresolved) [[likely]]
+    return k;
+  return count(u01(word));
 }
 
 std::uint32_t PoissonInput::count(double u) const {
@@ -59,6 +67,27 @@ std::uint32_t PoissonInput::count(double u) const {
   std::uint32_t k = 0;
   for (double f : cdf_) k += u > f;
   return k;
+}
+
+void PoissonInput::count_words(const std::uint32_t* words, std::int32_t* k, std::uint32_t n) const {
+  std::uint32_t j = 0;
+#ifdef __AVX2__
+  // Eight table look-ups per gather: each lane loads the 4 bytes from its bucket on
+  // (scale 1) and keeps the lowest, the bucket's own byte.
+  const auto* table = reinterpret_cast<const int*>(bucket_.data());
+  const __m256i byte = _mm256_set1_epi32(0xff);
+  for (; j + 8 <= n; j += 8) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(words + j));
+    const __m256i c =
+        _mm256_and_si256(_mm256_i32gather_epi32(table, _mm256_srli_epi32(w, 20), 1), byte);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(k + j), c);
+    const __m256i open = _mm256_cmpeq_epi32(c, _mm256_set1_epi32(kUnresolved));
+    if (!_mm256_testz_si256(open, open)) [[unlikely]]
+      for (std::uint32_t l = j; l < j + 8; ++l)
+        if (k[l] == kUnresolved) k[l] = static_cast<std::int32_t>(count(u01(words[l])));
+  }
+#endif
+  for (; j < n; ++j) k[j] = static_cast<std::int32_t>(count_word(words[j]));
 }
 
 void PoissonInput::deliver(std::uint64_t step, Population& pop, std::uint32_t lo,
@@ -72,21 +101,41 @@ void PoissonInput::deliver(std::uint64_t step, Population& pop, std::uint32_t lo
     });
     return;
   }
-  // One Philox call serves four neurons; 32 bits of uniform suffice for inversion.
-  auto count = [&](std::uint32_t word) { return count_word(word); };
-  if (neurons.empty()) {
-    std::uint32_t i = lo;
-    while (i < hi) {
-      const auto r = stream_.draw(s0, s1, i >> 2, 0x504f4953u);
-      for (std::uint32_t j = i & 3u; j < 4 && i < hi; ++j, ++i)
-        if (const auto k = count(r[j])) buf[i] += k * weight_;
-    }
+  // One Philox block (counter i / 4) serves four neurons; 32 bits of uniform suffice
+  // for inversion.
+  if (!neurons.empty()) {
+    for_targets(lo, hi, [&](std::uint32_t i) {
+      const auto r = stream_.draw(s0, s1, i >> 2, kTag);
+      if (const auto k = count_word(r[i & 3u])) buf[i] += k * weight_;
+    });
     return;
   }
-  for_targets(lo, hi, [&](std::uint32_t i) {
-    const auto r = stream_.draw(s0, s1, i >> 2, 0x504f4953u);
-    if (const auto k = count(r[i & 3u])) buf[i] += k * weight_;
-  });
+  // Every neuron: batches of kGroups consecutive blocks, drawn together by the
+  // vectorised generator, then inverted by table look-up, then added. The last loop
+  // gives each neuron exactly `k ? buf[i] + k * weight_ : buf[i]` (the expression of
+  // the per-neuron path, so the same rounding), as a bitwise select: a branch on k
+  // mispredicts on e^-lambda of the neurons, and GCC keeps a conditional floating-point
+  // add (which may trap) out of vectorised code.
+  constexpr std::uint32_t kGroups = 64, kBatch = 4 * kGroups;
+  alignas(32) std::uint32_t words[kBatch];
+  alignas(32) std::int32_t counts[kBatch];
+  const double w = weight_;
+  for (std::uint64_t base = lo & ~3u; base < hi; base += kBatch) {
+    const auto groups =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(kGroups, (hi - base + 3) / 4));
+    stream_.draw_run(s0, s1, static_cast<std::uint32_t>(base >> 2), kTag, groups, words);
+    const auto j0 = static_cast<std::uint32_t>(std::max<std::uint64_t>(lo, base) - base);
+    const auto j1 = static_cast<std::uint32_t>(std::min<std::uint64_t>(hi, base + kBatch) - base);
+    count_words(words + j0, counts + j0, j1 - j0);
+    double* b = buf + base;
+    for (std::uint32_t j = j0; j < j1; ++j) {
+      const double old = b[j];
+      const double sum = old + counts[j] * w;
+      const std::uint64_t take = counts[j] != 0 ? ~std::uint64_t{0} : 0;
+      b[j] = std::bit_cast<double>((std::bit_cast<std::uint64_t>(sum) & take) |
+                                   (std::bit_cast<std::uint64_t>(old) & ~take));
+    }
+  }
 }
 
 SpikeTimesInput::SpikeTimesInput(std::vector<std::uint64_t> arrival_steps,

@@ -45,7 +45,11 @@ public:
 private:
   std::uint32_t count(double u) const;
   std::uint32_t count_word(std::uint32_t word) const;
+  // k[j] = count_word(words[j]) for j < n, eight at a time where AVX2 is available.
+  void count_words(const std::uint32_t* words, std::int32_t* k, std::uint32_t n) const;
 
+  // Fourth counter word of the draws, which tells them from other draws of the stream.
+  static constexpr std::uint32_t kTag = 0x504f4953u; // "POIS"
   double lambda_, exp_minus_lambda_, weight_;
   // Cumulative Poisson probabilities, built by the same recurrence as poisson_inversion,
   // so that counting the entries below u gives the identical draw without its divisions

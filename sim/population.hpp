@@ -2,7 +2,9 @@
 // that are either one value for all neurons or one per neuron, and the delay ring
 // buffers its incoming projections write into. `Population` is the type-erased face
 // the engine and the I/O see; `PopulationOf<M>` is compiled per model, so the per-
-// neuron loop calls the model's step() directly (no virtual call per neuron).
+// neuron loop calls the model's step() directly (no virtual call per neuron). That loop
+// holds homogeneous parameters in registers and fixes the integrator at compile time,
+// so that a branch-free step vectorises.
 #pragma once
 
 #include "neurons/model.hpp"
@@ -10,11 +12,14 @@
 #include "sim/random.hpp"
 #include "sim/ring_buffer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace glia {
@@ -81,15 +86,19 @@ protected:
   RingBuffer ring_;
 };
 
-// The per-neuron view a model's step() sees on the CPU (see neurons/model.hpp).
-template <class M, int NP, int ND, int NS> struct CpuNeuron {
+// Neurons are stepped in chunks of this many. The CPU views below are rebased to the
+// chunk's first neuron, so that neuron `first + j` is element j of every array: the loop
+// counter j starts at 0 and provably does not wrap, so all addresses are affine in it
+// (which vectorisation needs), and per-neuron parameters are read like state.
+inline constexpr std::uint32_t kNeuronChunk = 256;
+
+// The per-neuron views a model's step() sees on the CPU (see neurons/model.hpp). The
+// base holds what both parameter layouts share.
+template <class M, int NS> struct CpuNeuronBase {
   using Shared = typename ModelTraits<M>::Shared;
-  std::uint32_t i;
-  std::uint32_t n;
-  std::uint32_t dstride;
-  std::array<const double*, NP> par;
-  std::array<std::uint32_t, NP> pstride;
-  std::array<const double*, ND> der;
+  std::uint32_t j;     // the neuron being updated, relative to `first`
+  std::uint32_t first; // first neuron of the chunk
+  std::uint32_t n;     // population size: the stride of vector state
   std::array<double*, NS> st;
   double* port0;           // this step's slot of port 0
   std::size_t port_stride; // distance between the same slot of consecutive ports
@@ -100,22 +109,66 @@ template <class M, int NP, int ND, int NS> struct CpuNeuron {
   double dt_;
   int integ;
 
-  GLIA_HD double p(int k) const { return par[k][i * pstride[k]]; }
-  GLIA_HD double d(int k) const { return der[k][i * dstride]; }
-  GLIA_HD double& s(int k) { return st[k][i]; }
-  GLIA_HD double& s(int k, int j) { return st[k][static_cast<std::size_t>(j) * n + i]; }
-  GLIA_HD double in(int k) const { return port0[k * port_stride + i]; }
-  GLIA_HD double i_ext() const { return iext[i]; }
+  GLIA_HD double& s(int k) { return st[k][j]; }
+  GLIA_HD double& s(int k, int e) { return st[k][static_cast<std::size_t>(e) * n + j]; }
+  GLIA_HD double in(int k) const { return port0[k * port_stride + j]; }
+  GLIA_HD double i_ext() const { return iext[j]; }
   GLIA_HD const Shared& shared() const { return *sh; }
   GLIA_HD double dt() const { return dt_; }
   GLIA_HD double t() const { return static_cast<double>(step_) * dt_; }
   GLIA_HD int integrator() const { return integ; }
-  GLIA_HD std::uint32_t index() const { return i; }
+  GLIA_HD std::uint32_t index() const { return first + j; }
   GLIA_HD double uniform(std::uint32_t k) const {
     const auto r = stream.draw(static_cast<std::uint32_t>(step_),
-                               static_cast<std::uint32_t>(step_ >> 32), i, k);
+                               static_cast<std::uint32_t>(step_ >> 32), index(), k);
     return u01(r[0], r[1]);
   }
+
+  // From a view of neuron 0 to one of the chunk that starts at neuron c.
+  void rebase(std::uint32_t c) {
+    first = c;
+    for (auto& p : st) p += c;
+    port0 += c;
+    iext += c;
+  }
+};
+
+// Some parameter or derived coefficient differs between neurons: each is read from an
+// array, the population's own (rebased with the chunk) or kNeuronChunk copies of its
+// single value, so p(k) and d(k) are [j] either way.
+template <class M, int NP, int ND, int NS> struct CpuNeuron : CpuNeuronBase<M, NS> {
+  std::array<const double*, NP> par;
+  std::array<const double*, ND> der;
+  std::array<bool, NP> par_varies;
+  std::array<bool, ND> der_varies;
+
+  GLIA_HD double p(int k) const { return par[k][this->j]; }
+  GLIA_HD double d(int k) const { return der[k][this->j]; }
+
+  void rebase(std::uint32_t c) {
+    CpuNeuronBase<M, NS>::rebase(c);
+    for (int k = 0; k < NP; ++k)
+      if (par_varies[k]) par[k] += c;
+    for (int k = 0; k < ND; ++k)
+      if (der_varies[k]) der[k] += c;
+  }
+};
+
+// Every parameter and derived coefficient is the same for all neurons (the common case):
+// the view holds the values themselves, so that the loop keeps them in registers.
+template <class M, int NP, int ND, int NS> struct CpuNeuronUniform : CpuNeuronBase<M, NS> {
+  std::array<double, NP> par;
+  std::array<double, ND> der;
+
+  GLIA_HD double p(int k) const { return par[k]; }
+  GLIA_HD double d(int k) const { return der[k]; }
+};
+
+// A view whose integrator() is the compile-time constant I: the loop for one scheme then
+// holds only that scheme's code (a scheme that calls a library function, such as exp,
+// would otherwise keep the others from vectorising).
+template <class View, int I> struct FixedIntegrator : View {
+  GLIA_HD int integrator() const { return I; }
 };
 
 template <class M> class PopulationOf final : public Population {
@@ -144,27 +197,37 @@ public:
 
   void integrate(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
                  std::vector<std::uint32_t>& spikes) override {
-    CpuNeuron<M, NP, ND, NS> v;
-    v.n = size_;
-    for (int k = 0; k < NP; ++k) {
-      v.par[k] = params_[k].data();
-      v.pstride[k] = params_[k].size() == 1 ? 0u : 1u;
-    }
-    v.dstride = derived_.empty() || derived_[0].size() == 1 ? 0u : 1u;
-    for (int k = 0; k < ND; ++k) v.der[k] = derived_.empty() ? nullptr : derived_[k].data();
-    for (int k = 0; k < NS; ++k) v.st[k] = state_[k].data();
     const std::uint32_t slot = ring_.slot_index(step);
-    v.port0 = ring_.slot(0, slot);
-    v.port_stride = static_cast<std::size_t>(ring_.slots()) * size_;
-    v.iext = i_ext_.data();
-    v.sh = &shared_;
-    v.stream = noise_stream_;
-    v.step_ = step;
-    v.dt_ = dt_;
-    v.integ = integrator_;
-    for (std::uint32_t i = lo; i < hi; ++i) {
-      v.i = i;
-      if (M::step(v)) spikes.push_back(i);
+    bool uniform = true;
+    for (const auto& p : params_) uniform = uniform && p.size() == 1;
+    for (const auto& d : derived_) uniform = uniform && d.size() == 1;
+    if (uniform) {
+      CpuNeuronUniform<M, NP, ND, NS> v;
+      bind(v, step, slot);
+      for (int k = 0; k < NP; ++k) v.par[k] = params_[k][0];
+      v.der = {};
+      for (int k = 0; k < M::n_derived; ++k) v.der[k] = derived_[k][0];
+      dispatch(v, lo, hi, spikes);
+    } else {
+      // Single values repeated kNeuronChunk times (per thread: blocks run concurrently).
+      thread_local std::vector<double> copies;
+      copies.resize(static_cast<std::size_t>(NP + ND) * kNeuronChunk);
+      const std::uint32_t used = std::min(kNeuronChunk, hi - lo);
+      auto source = [&](const std::vector<double>& values, int row, bool& varies) {
+        varies = values.size() != 1;
+        if (varies) return values.data();
+        double* c = copies.data() + static_cast<std::size_t>(row) * kNeuronChunk;
+        std::fill(c, c + used, values[0]);
+        return static_cast<const double*>(c);
+      };
+      CpuNeuron<M, NP, ND, NS> v;
+      bind(v, step, slot);
+      for (int k = 0; k < NP; ++k) v.par[k] = source(params_[k], k, v.par_varies[k]);
+      v.der = {};
+      v.der_varies = {};
+      for (int k = 0; k < M::n_derived; ++k)
+        v.der[k] = source(derived_[k], NP + k, v.der_varies[k]);
+      dispatch(v, lo, hi, spikes);
     }
     for (int k = 0; k < n_ports_; ++k) {
       double* s = ring_.slot(k, slot);
@@ -188,6 +251,71 @@ protected:
   }
 
 private:
+  void bind(CpuNeuronBase<M, NS>& v, std::uint64_t step, std::uint32_t slot) {
+    v.j = 0;
+    v.first = 0;
+    v.n = size_;
+    for (int k = 0; k < NS; ++k) v.st[k] = state_[k].data();
+    v.port0 = ring_.slot(0, slot);
+    v.port_stride = static_cast<std::size_t>(ring_.slots()) * size_;
+    v.iext = i_ext_.data();
+    v.sh = &shared_;
+    v.stream = noise_stream_;
+    v.step_ = step;
+    v.dt_ = dt_;
+    v.integ = integrator_;
+  }
+
+  // Runs the loop with the population's integrator fixed at compile time, for models
+  // with a few schemes.
+  template <class View>
+  void dispatch(const View& v, std::uint32_t lo, std::uint32_t hi,
+                std::vector<std::uint32_t>& spikes) const {
+    constexpr int n = static_cast<int>(std::size(M::integrators));
+    if constexpr (n > 1 && n <= 4)
+      dispatch_fixed(v, lo, hi, spikes, std::make_integer_sequence<int, n>{});
+    else
+      run(v, lo, hi, spikes);
+  }
+
+  template <class View, int... I>
+  void dispatch_fixed(const View& v, std::uint32_t lo, std::uint32_t hi,
+                      std::vector<std::uint32_t>& spikes, std::integer_sequence<int, I...>) const {
+    const bool done =
+        ((integrator_ == I && (run(FixedIntegrator<View, I>{v}, lo, hi, spikes), true)) || ...);
+    if (!done) run(v, lo, hi, spikes);
+  }
+
+  // Steps neurons [lo, hi) chunk by chunk: first a loop whose only effects are the
+  // neurons' own state and a flag per neuron (no two neurons share anything a step
+  // writes, hence ivdep), which vectorises when the model's step is branch-free; then
+  // the indices of the flagged neurons, eight flags at a time since spikes are rare.
+  // Each chunk steps a local copy of the view: a local whose address never escapes
+  // lives in registers, whereas the flag stores (a char type, which may alias anything)
+  // would otherwise make the compiler reload its pointers every iteration.
+  template <class View>
+  static void run(const View& v, std::uint32_t lo, std::uint32_t hi,
+                  std::vector<std::uint32_t>& spikes) {
+    alignas(32) std::uint8_t fired[kNeuronChunk] = {};
+    for (std::uint32_t c = lo; c < hi; c += std::min(kNeuronChunk, hi - c)) {
+      const std::uint32_t m = std::min(kNeuronChunk, hi - c);
+      View w = v;
+      w.rebase(c);
+#pragma GCC ivdep
+      for (std::uint32_t j = 0; j < m; ++j) {
+        w.j = j;
+        fired[j] = M::step(w);
+      }
+      for (std::uint32_t j = 0; j < m; j += 8) {
+        std::uint64_t any;
+        std::memcpy(&any, fired + j, sizeof any);
+        if (any == 0) continue;
+        for (std::uint32_t l = j; l < std::min(j + 8, m); ++l)
+          if (fired[l]) spikes.push_back(c + l);
+      }
+    }
+  }
+
   Shared shared_;
 };
 
