@@ -82,13 +82,31 @@ struct LazyTrace {
 // next fires (NEST's archiving scheme). This keeps every weight update inside the
 // sequential walk of a source's row, instead of a scattered walk over a target's inputs
 // at every post spike.
-struct alignas(64) PostState {
-  static constexpr std::uint32_t kCapacity = 4; // a power of two: indexing is a mask
-  LazyTrace y; // the post trace
-  std::int64_t step[kCapacity];
-  std::uint32_t first = 0, count = 0;
-  std::int64_t at(std::uint32_t k) const { return step[(first + k) % kCapacity]; }
-  std::int64_t newest() const { return count ? at(count - 1) : -1; }
+struct alignas(32) PostState {
+  static constexpr std::uint32_t kCapacity = 4;
+  LazyTrace y; // the post trace; y.at is the newest spike's step
+  // Older pending spikes as distances back from the newest (newest first): 32 bytes in
+  // all, so the states of a 10 000-neuron population stay in the L2 cache.
+  std::uint32_t back[kCapacity - 1] = {};
+  std::uint32_t count = 0; // pending entries: the `count` most recent spikes
+  // Entry k in time order, 0 the oldest pending one.
+  std::int64_t at(std::uint32_t k) const {
+    const std::uint32_t r = count - 1 - k;
+    return r == 0 ? y.at : y.at - back[r - 1];
+  }
+  std::int64_t newest() const { return count ? y.at : -1; }
+  // Records a spike at `step` (room must have been made); y.at becomes `step`.
+  void push(std::int64_t step) {
+    const std::uint64_t gap = count ? static_cast<std::uint64_t>(step - y.at) : 0;
+    const std::uint32_t d = gap > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(gap);
+    for (std::uint32_t k = count > 1 ? count - 1 : 0; k > 0; --k) {
+      const std::uint64_t b = static_cast<std::uint64_t>(back[k - 1]) + d;
+      back[k] = b > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(b);
+    }
+    back[0] = d;
+    ++count;
+    y.at = step;
+  }
 };
 
 template <class R> class PlasticityOf final : public Plasticity {
@@ -163,10 +181,8 @@ public:
       PostState& h = post_[i];
       // A full history: the older half goes to the synapses still waiting for it now.
       if (h.count == PostState::kCapacity) settle(sb, pb, i, PostState::kCapacity / 2);
-      h.step[(h.first + h.count) % PostState::kCapacity] = static_cast<std::int64_t>(step);
-      ++h.count;
       h.y.value = R::post_trace(h.y.now(step, post_decay_), cfg_);
-      h.y.at = static_cast<std::int64_t>(step);
+      h.push(static_cast<std::int64_t>(step));
     }
   }
 
@@ -214,8 +230,7 @@ private:
       const LazyTrace& x = pb.pre[pb.post_src[k]];
       if (x.at >= 0) apply_pending(w[pb.post_syn[k]], h, x, 0, n);
     }
-    h.first = (h.first + n) % PostState::kCapacity;
-    h.count -= n;
+    h.count -= n; // the oldest entries are the last distances
   }
 
   Config cfg_;
