@@ -2,7 +2,9 @@
 // reference simulator does: mean rates within 5 % of Brian2's, irregular firing.
 // Brian2 figures: MODELS.md for Brunel (37.3 Hz; bench/brian2/brunel.py seed 1 here gave
 // E 37.51 Hz, I 37.60 Hz, mean CV of ISIs 0.417); for COBA and CUBA the mean over seeds
-// 1-5 of bench/brian2/{coba,cuba}.py (1 s, runtime mode), measured on this machine:
+// 1-5 of bench/brian2/{coba,cuba}.py (1 s, runtime mode, Brian2's default step order and
+// refractory counting, i.e. the scripts before they adopted glia's step rules), measured on
+// this machine:
 // COBA E 22.00 Hz (seeds: 21.13 20.56 26.10 19.23 22.99), CUBA E 5.75 Hz
 // (5.61 5.50 6.25 5.48 5.91).
 #include "run_glia.hpp"

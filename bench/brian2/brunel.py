@@ -1,43 +1,53 @@
 #!/usr/bin/python3
-"""Brunel (2000) model A in Brian2, as NEST's brunel_delta and MODELS.md define it.
-Prints rates and mean CV of ISIs per population.
-Usage: brunel.py SEED DURATION_MS [TARGET]"""
-import common
+"""Brunel (2000) model A in Brian2, as NEST's brunel_delta, MODELS.md and
+experiments/brunel.toml define it: 10 000 E + 2 500 I delta-synapse LIF neurons, fixed
+in-degree 1000 / 250 with replacement, J = 0.1 mV, g = 5, D = 1.5 ms, 20 kHz Poisson
+drive; input arriving during the refractory period is discarded.
+Usage: brunel.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
+(see common.py; prints one BENCH_JSON line)."""
 import numpy as np
 import brian2 as b2
 from brian2 import ms, mV, Hz
 
-seed, duration = common.setup("cython")
+import common
 
 NE, NI, CE, CI = 10000, 2500, 1000, 250
-J, g, D = 0.1 * mV, 5.0, 1.5 * ms
-tau, theta, Vr, tref = 20 * ms, 20 * mV, 10 * mV, 2 * ms
-nu_ext = 20 * Hz  # per external source; 1000 sources per neuron: eta = 2
-eqs = "dv/dt = -v/tau : volt (unless refractory)"
-P = b2.NeuronGroup(NE + NI, eqs, threshold="v>=theta", reset="v=Vr", refractory=tref, method="exact")
-P.v = "rand() * theta"
-# Delivery in Brian2 happens one step later than glia's (glia adds arriving input at
-# the end of the step, at its nominal arrival time); D - dt keeps the same latency.
-Ce = b2.Synapses(P[:NE], P, on_pre="v += J * int(not_refractory_post)", delay=D - b2.defaultclock.dt)
-Ci = b2.Synapses(P[NE:], P, on_pre="v += -g * J * int(not_refractory_post)", delay=D - b2.defaultclock.dt)
-# fixed in-degree with replacement: each target draws CE (CI) sources
-tgt = np.repeat(np.arange(NE + NI), CE)
-Ce.connect(i=np.random.randint(0, NE, size=len(tgt)), j=tgt)
-tgt = np.repeat(np.arange(NE + NI), CI)
-Ci.connect(i=np.random.randint(0, NI, size=len(tgt)), j=tgt)
-# input arriving during the refractory period is discarded (NEST iaf_psc_delta)
-ext = b2.PoissonInput(P, "v", N=CE, rate=nu_ext, weight="J * int(not_refractory)")
-se, si = b2.SpikeMonitor(P[:NE]), b2.SpikeMonitor(P[NE:])
-b2.run(duration * ms)
-t = duration / 1000.0
+J, G, D = 0.1 * mV, 5.0, 1.5 * ms
+TAU, THETA, V_RESET, T_REF = 20 * ms, 20 * mV, 10 * mV, 2 * ms
+NU_EXT = 20 * Hz  # per external source; CE sources per neuron: eta = 2
+NAMESPACE = {"tau": TAU, "theta": THETA, "v_reset": V_RESET, "J": J, "g": G}
 
-def cv(mon):
-    trains = mon.spike_trains()
-    cvs = []
-    for ts in trains.values():
-        isi = np.diff(np.asarray(ts / ms))
-        if len(isi) >= 2:
-            cvs.append(isi.std() / isi.mean())
-    return float(np.mean(cvs)) if cvs else 0.0
 
-print(f"E {se.num_spikes / (NE * t):.4f} I {si.num_spikes / (NI * t):.4f} cvE {cv(se):.4f} cvI {cv(si):.4f}")
+def lif_delta(n, s, name="neurons"):
+    """NEST iaf_psc_delta with E_L = 0 and no current: input jumps v."""
+    eqs = "dv/dt = -v / tau : volt (unless refractory)"
+    return b2.NeuronGroup(n, eqs, threshold="v >= theta", reset="v = v_reset",
+                          refractory=s.refractory(T_REF), method="exact", name=name,
+                          namespace=NAMESPACE)
+
+
+def fixed_indegree(S, n_pre, n_post, indegree, gen):
+    """Each target draws `indegree` sources with replacement (NEST fixed_indegree)."""
+    j = np.repeat(np.arange(n_post), indegree)
+    S.connect(i=gen.integers(0, n_pre, size=len(j)), j=j)
+
+
+def build(s):
+    P = lif_delta(NE + NI, s)
+    P.v = "rand() * theta"
+    Ce = b2.Synapses(P[:NE], P, on_pre="v += J * int(not_refractory_post)",
+                     delay=s.delay(D), name="ce", namespace=NAMESPACE)
+    Ci = b2.Synapses(P[NE:], P, on_pre="v += -g * J * int(not_refractory_post)",
+                     delay=s.delay(D), name="ci", namespace=NAMESPACE)
+    gen = common.rng(s)
+    fixed_indegree(Ce, NE, NE + NI, CE, gen)
+    fixed_indegree(Ci, NI, NE + NI, CI, gen)
+    ext = b2.PoissonInput(P, "v", N=CE, rate=NU_EXT, weight="J * int(not_refractory)")
+    se, si = b2.SpikeMonitor(P[:NE]), b2.SpikeMonitor(P[NE:])
+    net = b2.Network(P, Ce, Ci, ext, se, si)
+    return net, {"E": (se, NE), "I": (si, NI)}, [Ce, Ci]
+
+
+if __name__ == "__main__":
+    setup = common.setup("cython")
+    common.run(setup, *build(setup), "brunel", NAMESPACE)

@@ -1,27 +1,41 @@
 #!/usr/bin/python3
-"""COBA benchmark in Brian2 exactly as MODELS.md defines it (the common Brian2 /
-ANNarchy / BrainPy benchmark form). Prints the mean rate per population.
-Usage: coba.py SEED DURATION_MS [TARGET]   (TARGET: numpy | cython | cpp_standalone)"""
-import common
+"""COBA benchmark in Brian2 as MODELS.md and experiments/coba.toml define it (Brette et
+al. 2007 benchmark 1 in the form of the common Brian2 / ANNarchy / BrainPy scripts):
+4000 conductance-based LIF neurons (3200 E, 800 I), every ordered pair connected with
+p = 0.02 (self-connections included), delay one step, constant drive, forward Euler.
+Usage: coba.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
+(see common.py; prints one BENCH_JSON line)."""
 import brian2 as b2
-from brian2 import ms, mV, Hz
+from brian2 import ms, mV
 
-seed, duration = common.setup("numpy")
+import common
 
-taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
-Vt, Vr, El = -50 * mV, -60 * mV, -60 * mV
-Ee, Ei, I = 0 * mV, -80 * mV, 20 * mV
-eqs = """dv/dt = (ge*(Ee-v) + gi*(Ei-v) - (v-El) + I)/taum : volt (unless refractory)
-dge/dt = -ge/taue : 1
-dgi/dt = -gi/taui : 1"""
-P = b2.NeuronGroup(4000, eqs, threshold="v>Vt", reset="v=Vr", refractory=5 * ms, method="euler")
-P.v = "Vr + rand() * (Vt - Vr)"
-Pe, Pi = P[:3200], P[3200:]
-Ce = b2.Synapses(Pe, P, on_pre="ge += 0.6")
-Ci = b2.Synapses(Pi, P, on_pre="gi += 6.7")
-Ce.connect(p=0.02)
-Ci.connect(p=0.02)
-se, si = b2.SpikeMonitor(Pe), b2.SpikeMonitor(Pi)
-b2.run(duration * ms)
-t = duration / 1000.0
-print(f"E {se.num_spikes / (3200 * t):.4f} I {si.num_spikes / (800 * t):.4f}")
+NE, NI, P_CONN = 3200, 800, 0.02
+DELAY, T_REF = 0.1 * ms, 5 * ms
+NAMESPACE = {
+    "taum": 20 * ms, "taue": 5 * ms, "taui": 10 * ms,
+    "Vt": -50 * mV, "Vr": -60 * mV, "El": -60 * mV,
+    "Ee": 0 * mV, "Ei": -80 * mV, "I": 20 * mV,
+    "we": 0.6, "wi": 6.7,
+}
+EQS = """dv/dt = (ge * (Ee - v) + gi * (Ei - v) - (v - El) + I) / taum : volt (unless refractory)
+dge/dt = -ge / taue : 1
+dgi/dt = -gi / taui : 1"""
+
+
+def build(s):
+    P = b2.NeuronGroup(NE + NI, EQS, threshold="v >= Vt", reset="v = Vr",
+                       refractory=s.refractory(T_REF), method="euler", namespace=NAMESPACE)
+    P.v = "Vr + rand() * (Vt - Vr)"
+    Ce = b2.Synapses(P[:NE], P, on_pre="ge += we", delay=s.delay(DELAY), namespace=NAMESPACE)
+    Ci = b2.Synapses(P[NE:], P, on_pre="gi += wi", delay=s.delay(DELAY), namespace=NAMESPACE)
+    Ce.connect(p=P_CONN)
+    Ci.connect(p=P_CONN)
+    se, si = b2.SpikeMonitor(P[:NE]), b2.SpikeMonitor(P[NE:])
+    net = b2.Network(P, Ce, Ci, se, si)
+    return net, {"E": (se, NE), "I": (si, NI)}, [Ce, Ci]
+
+
+if __name__ == "__main__":
+    setup = common.setup("numpy")
+    common.run(setup, *build(setup), "coba", NAMESPACE)

@@ -1,20 +1,218 @@
-"""Shared command line of the Brian2 reference scripts: SEED DURATION_MS [TARGET].
-TARGET is a Brian2 code-generation target (numpy, cython) or cpp_standalone."""
-import sys
+"""Shared command line, device set-up, timing and report of the Brian2 reference scripts.
 
+Every script takes the same arguments:
+
+    NAME.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
+
+TARGET is a runtime code-generation target (numpy, cython) or cpp_standalone, the one the
+benchmark uses: the network is generated and compiled once (`device.build(run=False)`),
+then the binary is run under /usr/bin/time. Reported times:
+
+- run_time_s: the binary's own timer around the network's run loop (Brian2's
+  `_last_run_time`, omp_get_wtime when OpenMP is on): no Python, no compilation, no
+  synapse creation. In runtime mode: the wall time of `run()`, which then includes code
+  generation (and Cython compilation when it is not cached).
+- setup_time_s: the binary's wall time outside the run loop (loading static arrays,
+  creating synapses, initial values, writing results), standalone only.
+- compile_s: code generation and `make` (standalone only); python_build_s: building the
+  network objects in Python.
+- peak_rss_bytes: the binary's maximum resident set size from /usr/bin/time -f %M
+  (standalone); the Python process's in runtime mode.
+
+The last line of stdout is `BENCH_JSON {...}` with these times, neurons, synapses and per
+population the size, spike count, rate (Hz) and mean CV of ISIs (neurons with at least
+two ISIs, population standard deviation, as glia computes it).
+
+Step conventions. A Brian2 step runs 'groups' (state update), 'thresholds', 'synapses'
+and 'resets' in the order of the network's schedule; glia's step is fixed by its model.
+The scripts choose the schedule that reproduces glia's step exactly (conventions.py
+checks it against glia, spike for spike and trace for trace):
+
+- LIF models (lif_delta, lif_exp, lif_cond_exp) add the input that arrives in a step
+  after the subthreshold update and before the threshold: schedule INPUT_BEFORE_THRESHOLD.
+- izhikevich adds it after the threshold and reset: schedule INPUT_AFTER_RESET.
+- A spike of step k reaches its synaptic pathway in the first 'synapses' slot after the
+  thresholds of step k: step k + 1 when 'synapses' comes before 'thresholds' (that step's
+  share of the delay is already spent), step k otherwise. glia applies it in step
+  k + D/dt, so the Brian2 delay is D - dt in the first case and D in the second
+  (`Setup.delay`). For the "delay one step" networks (COBA, CUBA) that is Brian2's zero
+  delay.
+- Brian2 counts the refractory period from the spike's time stamp t (the start of the
+  step whose update crossed threshold), so `refractory=t_ref` clamps t_ref/dt - 1 steps
+  after the spike step; glia and NEST clamp t_ref/dt steps. `Setup.refractory` adds dt.
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
 import brian2 as b2
+from brian2 import ms
+
+INPUT_BEFORE_THRESHOLD = ["start", "groups", "synapses", "thresholds", "resets", "end"]
+INPUT_AFTER_RESET = ["start", "groups", "thresholds", "resets", "synapses", "end"]
+TIME_FILE = "bench_time.txt"
+STAMP_FILE = "bench_project.json"
 
 
-def setup(default_target="numpy"):
-    """Parses the arguments, selects the device, seeds Brian2, sets dt = 0.1 ms.
-    Returns (seed, duration_ms)."""
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
-    target = sys.argv[3] if len(sys.argv) > 3 else default_target
-    if target == "cpp_standalone":
-        b2.set_device("cpp_standalone", build_on_run=True, directory=None)
+@dataclass
+class Setup:
+    """The parsed command line plus the step conventions of the script's model."""
+
+    seed: int
+    duration_ms: float
+    target: str
+    threads: int
+    build_dir: str
+    dt_ms: float
+    schedule: list
+
+    def delay(self, d):
+        """Brian2 delay that makes a spike act in the same step as glia's delay d."""
+        dt = self.dt_ms * ms
+        if self.schedule.index("synapses") < self.schedule.index("thresholds"):
+            return d - dt
+        return d
+
+    def refractory(self, t_ref):
+        """Brian2 refractory period that clamps as many steps as glia's t_ref."""
+        return t_ref + self.dt_ms * ms
+
+    @property
+    def standalone(self):
+        return self.target == "cpp_standalone"
+
+
+def parse_args(default_target):
+    """Command line shared by the scripts (see the module docstring)."""
+    p = argparse.ArgumentParser()
+    p.add_argument("seed", nargs="?", type=int, default=1)
+    p.add_argument("duration", nargs="?", type=float, default=1000.0, help="ms")
+    p.add_argument("target", nargs="?", default=default_target,
+                   choices=["numpy", "cython", "cpp_standalone"])
+    p.add_argument("--threads", type=int, default=1,
+                   help="OpenMP threads of the standalone binary; 0: no OpenMP (the run "
+                        "loop is then timed with std::clock, CPU time)")
+    p.add_argument("--build-dir", default=None,
+                   help="standalone project directory (default: a new temporary one)")
+    return p.parse_args()
+
+
+def setup(default_target="numpy", dt_ms=0.1, schedule=INPUT_BEFORE_THRESHOLD):
+    """Parses the arguments, selects the device, seeds Brian2, sets dt and the schedule."""
+    a = parse_args(default_target)
+    if a.threads < 0:
+        raise SystemExit("--threads must be >= 0")
+    s = Setup(a.seed, a.duration, a.target, a.threads, a.build_dir, dt_ms, schedule)
+    if s.standalone:
+        s.build_dir = s.build_dir or tempfile.mkdtemp(prefix="glia_bench_brian2_")
+        os.makedirs(s.build_dir, exist_ok=True)
+        b2.set_device("cpp_standalone", build_on_run=False, directory=s.build_dir)
+        b2.prefs.devices.cpp_standalone.openmp_threads = s.threads
     else:
-        b2.prefs.codegen.target = target
-    b2.seed(seed)
-    b2.defaultclock.dt = 0.1 * b2.ms
-    return seed, duration
+        b2.prefs.codegen.target = s.target
+    b2.seed(s.seed)
+    b2.defaultclock.dt = dt_ms * ms
+    return s
+
+
+def rng(s):
+    """NumPy generator for connectivity drawn in Python (b2.seed does not seed NumPy's
+    global generator in standalone mode)."""
+    return np.random.default_rng(s.seed)
+
+
+def mean_cv_isi(monitor):
+    """Mean over neurons with >= 2 ISIs of std/mean of the ISIs."""
+    cvs = []
+    for ts in monitor.spike_trains().values():
+        isi = np.diff(np.asarray(ts / ms))
+        if len(isi) >= 2:
+            cvs.append(isi.std() / isi.mean())
+    return float(np.mean(cvs)) if cvs else 0.0
+
+
+def _reuse_or_clear(s, name):
+    """Keeps a project directory only for the same script, thread count and Brian2.
+
+    Brian2 rewrites only the files whose text changed and lets make rebuild what they
+    feed; but its make.deps is stale when a header changes (the thread count changes
+    synapses_classes.h), so objects built for another thread count would be linked in
+    silently (seen: Brunel's I population at 95 Hz). Such a directory is emptied."""
+    stamp = {"network": name, "threads": s.threads, "brian2": b2.__version__}
+    path = os.path.join(s.build_dir, STAMP_FILE)
+    try:
+        with open(path) as f:
+            same = json.load(f) == stamp
+    except (OSError, ValueError):
+        entries = set(os.listdir(s.build_dir))
+        if entries and not {"makefile", "brianlib"} <= entries:
+            raise SystemExit(f"{s.build_dir} is neither empty nor a Brian2 project")
+        same = not entries
+    if not same:
+        shutil.rmtree(s.build_dir)
+        os.makedirs(s.build_dir)
+    with open(path, "w") as f:
+        json.dump(stamp, f)
+
+
+def _run_standalone(s, name):
+    """Generates, compiles and runs the project; returns the measured times."""
+    _reuse_or_clear(s, name)
+    device = b2.get_device()
+    t0 = time.perf_counter()
+    device.build(directory=s.build_dir, compile=True, run=False, with_output=False)
+    compile_s = time.perf_counter() - t0
+    b2.prefs.devices.cpp_standalone.run_cmd_unix = [
+        "/usr/bin/time", "-f", "%M", "-o", TIME_FILE, "./main"]
+    device.run(s.build_dir, with_output=False, run_args=[])
+    with open(os.path.join(s.build_dir, TIME_FILE)) as f:
+        rss_kib = int(f.read().split()[-1])
+    run_s = float(device._last_run_time)
+    wall_s = float(device.timers["run_binary"])
+    return {"run_time_s": run_s, "binary_wall_s": wall_s, "setup_time_s": wall_s - run_s,
+            "compile_s": compile_s, "peak_rss_bytes": rss_kib * 1024}
+
+
+def run(s, net, populations, synapses, name, namespace):
+    """Runs the network for the requested duration and prints the BENCH_JSON line.
+
+    net: the b2.Network of every object; populations: {name: (SpikeMonitor, size)};
+    synapses: the Synapses objects; namespace: the constants of the model's code."""
+    net.schedule = list(s.schedule)
+    t_python = time.perf_counter() - _T_START
+    if s.standalone:
+        net.run(s.duration_ms * ms, namespace=namespace)
+        times = _run_standalone(s, name)
+    else:
+        t0 = time.perf_counter()
+        net.run(s.duration_ms * ms, namespace=namespace)
+        run_s = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        times = {"run_time_s": run_s, "binary_wall_s": None, "setup_time_s": None,
+                 "compile_s": None, "peak_rss_bytes": rss}
+    t_s = s.duration_ms / 1000.0
+    pops = {}
+    for pop, (mon, size) in populations.items():
+        n = int(mon.num_spikes)
+        pops[pop] = {"size": size, "spikes": n, "rate_hz": n / (size * t_s),
+                     "cv_isi": mean_cv_isi(mon)}
+    result = {
+        "simulator": "brian2", "network": name, "brian2_version": b2.__version__,
+        "target": s.target, "threads": s.threads if s.standalone else 1, "seed": s.seed,
+        "dt_ms": s.dt_ms, "duration_ms": s.duration_ms,
+        "neurons": sum(p["size"] for p in pops.values()),
+        "synapses": int(sum(len(S) for S in synapses)),
+        "spikes_total": sum(p["spikes"] for p in pops.values()),
+        "populations": pops, "python_build_s": t_python, **times,
+    }
+    print("BENCH_JSON " + json.dumps(result), flush=True)
+    return result
+
+
+_T_START = time.perf_counter()
