@@ -28,10 +28,10 @@
 namespace {
 
 struct Options {
-  std::uint32_t size = 10000;  // slot length (target population size)
-  std::uint32_t row = 1000;    // targets per row (out-degree into this population)
-  std::uint32_t rows = 10000;  // rows of the "stream" layout (source population size)
-  double seconds = 0.4;        // approximate length of one timed pass
+  std::uint32_t size = 10000; // slot length (target population size)
+  std::uint32_t row = 1000;   // targets per row (out-degree into this population)
+  std::uint32_t rows = 10000; // rows of the "stream" layout (source population size)
+  double seconds = 0.4;       // approximate length of one timed pass
   bool json = false;
 };
 
@@ -122,7 +122,7 @@ Result measure(const Options& o, const std::string& layout, std::uint32_t n_rows
   for (auto& s : spikes) s = src(gen);
 
   std::fill(slot.begin(), slot.end(), 0.0);
-  std::size_t n = 256;  // calibrate: double until a pass lasts 1/8 of the target
+  std::size_t n = 256; // calibrate: double until a pass lasts 1/8 of the target
   while (timed_pass(parts, spikes, n, slot).seconds < o.seconds / 8) n *= 2;
   n = static_cast<std::size_t>(static_cast<double>(n) * 8);
   Result r{layout, n_threads, n_rows, 0, 0.0};
@@ -142,12 +142,18 @@ bool parse(int argc, char** argv, Options& o) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return std::stod(argv[++i]);
     };
-    if (a == "--size") o.size = static_cast<std::uint32_t>(value());
-    else if (a == "--row") o.row = static_cast<std::uint32_t>(value());
-    else if (a == "--rows") o.rows = static_cast<std::uint32_t>(value());
-    else if (a == "--seconds") o.seconds = value();
-    else if (a == "--json") o.json = true;
-    else throw std::invalid_argument("unknown argument " + a);
+    if (a == "--size")
+      o.size = static_cast<std::uint32_t>(value());
+    else if (a == "--row")
+      o.row = static_cast<std::uint32_t>(value());
+    else if (a == "--rows")
+      o.rows = static_cast<std::uint32_t>(value());
+    else if (a == "--seconds")
+      o.seconds = value();
+    else if (a == "--json")
+      o.json = true;
+    else
+      throw std::invalid_argument("unknown argument " + a);
   }
   return o.size > 1 && o.row > 0 && o.rows > 0 && o.seconds > 0;
 }
@@ -157,8 +163,8 @@ void print_text(const Options& o, const std::vector<Result>& rs, double checksum
               o.size * 8.0 / 1024, o.row);
   for (const auto& r : rs)
     std::printf("  %-6s %6u rows, %8.2f MiB of indices, %d thread%s: %8.1f M updates/s\n",
-                r.layout.c_str(), r.rows, static_cast<double>(r.index_bytes) / (1 << 20),
-                r.threads, r.threads == 1 ? " " : "s", r.updates_per_s * 1e-6);
+                r.layout.c_str(), r.rows, static_cast<double>(r.index_bytes) / (1 << 20), r.threads,
+                r.threads == 1 ? " " : "s", r.updates_per_s * 1e-6);
   std::printf("  (checksum %.6g)\n", checksum);
 }
 
@@ -168,8 +174,8 @@ void print_json(const Options& o, const std::vector<Result>& rs, double checksum
   for (std::size_t i = 0; i < rs.size(); ++i)
     std::printf("%s{\"layout\": \"%s\", \"threads\": %d, \"rows\": %u, \"index_bytes\": %zu, "
                 "\"updates_per_s\": %.6g}",
-                i ? ", " : "", rs[i].layout.c_str(), rs[i].threads, rs[i].rows,
-                rs[i].index_bytes, rs[i].updates_per_s);
+                i ? ", " : "", rs[i].layout.c_str(), rs[i].threads, rs[i].rows, rs[i].index_bytes,
+                rs[i].updates_per_s);
   std::printf("]}\n");
 }
 
@@ -180,8 +186,10 @@ int main(int argc, char** argv) {
   try {
     if (!parse(argc, argv, o)) throw std::invalid_argument("sizes and --seconds must be > 0");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "glia_scatter_add: %s\nusage: glia_scatter_add [--size N] [--row K] "
-                         "[--rows R] [--seconds S] [--json]\n", e.what());
+    std::fprintf(stderr,
+                 "glia_scatter_add: %s\nusage: glia_scatter_add [--size N] [--row K] "
+                 "[--rows R] [--seconds S] [--json]\n",
+                 e.what());
     return 2;
   }
   std::vector<double> slot(o.size, 0.0);
@@ -191,7 +199,9 @@ int main(int argc, char** argv) {
     rs.push_back(measure(o, "stream", o.rows, threads, slot, checksum));
     rs.push_back(measure(o, "hot", std::min<std::uint32_t>(16, o.rows), threads, slot, checksum));
   }
-  if (o.json) print_json(o, rs, checksum);
-  else print_text(o, rs, checksum);
+  if (o.json)
+    print_json(o, rs, checksum);
+  else
+    print_text(o, rs, checksum);
   return 0;
 }
