@@ -67,6 +67,8 @@ NETWORKS = [
             "bench/brian2/brunel.py", 1000, 100, scatter_ref=True),
     Network("izhikevich", "Izhikevich (2003)", "experiments/izhikevich2003.toml",
             "bench/brian2/izhikevich2003.py", 20000, 500),
+    Network("brunel_stdp", "Brunel (2000) model A + STDP on E->E", "experiments/brunel_stdp.toml",
+            "bench/brian2/brunel_stdp.py", 1000, 100),
 ]
 
 
