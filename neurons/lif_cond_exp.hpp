@@ -65,9 +65,9 @@ struct LifCondExp {
   }
 
   // Refractory: count down with V_m held; otherwise advance V_m by the scheme. Then the
-  // conductances take their input and the threshold applies (lif_threshold's rule).
-  // Branch-free per neuron: both updates of V_m are computed and one is kept
-  // (select_bits); the scheme is the same for the whole population.
+  // conductances take their input and the threshold applies (spike when !(V_m < V_th), then reset
+  // and start the refractory count). Branch-free per neuron: both updates of V_m are computed and
+  // one is kept (select_bits); the scheme is the same for the whole population.
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& ge = n.s(g_ex);

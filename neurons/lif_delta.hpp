@@ -42,7 +42,7 @@ struct LifDelta {
   }
 
   // Refractory: count down, discard the input, no spike. Otherwise integrate and fire
-  // when !(v < V_th) (lif_threshold's rule). Both are computed, one is kept.
+  // when !(v < V_th), so NaN also resets. Both are computed, one is kept.
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& r = n.s(refractory);

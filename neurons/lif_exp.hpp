@@ -63,8 +63,8 @@ struct LifExp {
   }
 
   // Refractory: count down with V_m held; otherwise advance V_m. Then the currents take
-  // their input and the threshold applies (lif_threshold's rule). Branch-free: both
-  // updates of V_m are computed and one is kept (select_bits).
+  // their input and the threshold applies (spike when !(V_m < V_th), then reset and start the
+  // refractory count). Branch-free: both updates of V_m are computed and one is kept (select_bits).
   template <class N> GLIA_HD static bool step(N& n) {
     double& v = n.s(V_m);
     double& ie = n.s(I_syn_ex);

@@ -50,27 +50,12 @@ std::string pairing_experiment(const std::vector<double>& lags_ms, const std::st
     ids << (k ? ", " : "") << k;
   }
   std::ostringstream s;
-  s << "[run]\nduration = 400.0\ndt = " << kDt << "\nseed = 1\n"
-    << R"(
-[[population]]
-name = "pre"
-model = "lif_delta"
-size = )"
-    << lags_ms.size() << R"(
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-[[population]]
-name = "post"
-model = "lif_delta"
-size = )"
-    << lags_ms.size() << R"(
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-
+  s << "[run]\nduration = 400.0\ndt = " << kDt << "\nseed = 1\n";
+  for (const char* name : {"pre", "post"})
+    s << "\n[[population]]\nname = \"" << name
+      << "\"\nmodel = \"lif_delta\"\nsize = " << lags_ms.size()
+      << "\n[population.params]\nE_L = 0.0\nV_reset = 0.0\nV_th = 20.0\n";
+  s << R"(
 [[projection]]
 pre = "pre"
 post = "post"
