@@ -6,6 +6,7 @@
 
 #include "io/expression.hpp"
 #include "neurons/registry.hpp"
+#include "plasticity/modulator.hpp"
 #include "plasticity/rule.hpp"
 
 #include <hdf5.h>
@@ -37,6 +38,18 @@ std::string SourceLocation::str() const {
 int Experiment::population_index(const std::string& name) const {
   for (std::size_t i = 0; i < populations.size(); ++i)
     if (populations[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Experiment::projection_index(const std::string& name) const {
+  for (std::size_t i = 0; i < projections.size(); ++i)
+    if (projections[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Experiment::modulator_index(const std::string& name) const {
+  for (std::size_t i = 0; i < modulators.size(); ++i)
+    if (modulators[i].name == name) return static_cast<int>(i);
   return -1;
 }
 
@@ -541,9 +554,39 @@ private:
   ProjectionSpec projection(const toml::table& t, std::size_t index, const Experiment& ex) const;
   ConnectSpec connect(const toml::table& t, const std::string& prefix, const PopulationSpec& pre,
                       const PopulationSpec& post) const;
-  PlasticitySpec plasticity(const toml::table& t, const std::string& prefix) const;
+  PlasticitySpec plasticity(const toml::table& t, const std::string& prefix,
+                            const Experiment& ex) const;
   InputSpec input(const toml::table& t, std::size_t index, const Experiment& ex) const;
+  ModulatorSpec modulator(const toml::table& t, std::size_t index, const Experiment& ex) const;
   RecordSpec record(const toml::table& t, std::size_t index, const Experiment& ex) const;
+  RecordSpec modulator_record(const toml::table& t, const std::string& prefix,
+                              const Experiment& ex) const;
+  double interval(const toml::node& n, const std::string& key) const {
+    const double v = finite(n, key);
+    const double steps = v / dt_;
+    if (v < dt_ * (1 - 1e-9) || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
+      fail(n, key, "must be a multiple of the time step dt = " + fmt(dt_) + " ms, got " + fmt(v));
+    return v;
+  }
+
+  // A rule's reference to a [[modulator]] (validated before the modulators themselves,
+  // which may observe projections): its name must be one of the file's modulators.
+  struct ModulatorName {
+    std::string name, type;
+  };
+  ModulatorName modulator_ref(const toml::node& n, const std::string& key,
+                              const Experiment&) const {
+    const std::string name = string(n, key);
+    std::vector<std::string> names;
+    for (const auto& m : modulator_names_) {
+      if (m.name == name) return m;
+      names.push_back(m.name);
+    }
+    fail(n, key,
+         "unknown modulator '" + name + "'" +
+             (names.empty() ? " (the experiment defines no [[modulator]])" : suggest(name, names)));
+  }
+  std::vector<ModulatorName> modulator_names_;
 
   const PopulationSpec& population_ref(const toml::node& n, const std::string& key,
                                        const Experiment& ex) const {
@@ -922,8 +965,9 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
   ProjectionSpec p;
   p.where = loc(t);
   std::string prefix = "projection #" + std::to_string(index);
-  check_keys(t, prefix,
-             {"name", "pre", "post", "port", "weight", "delay", "connect", "plasticity"});
+  check_keys(
+      t, prefix,
+      {"name", "pre", "post", "port", "weight", "delay", "max_delay", "connect", "plasticity"});
   const toml::node* name_node = t.get("name");
   if (name_node) {
     p.name = string(*name_node, prefix + ".name");
@@ -979,19 +1023,49 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
            "delay " + fmt(p.delay.highest()) + " ms is longer than the longest delay (" +
                std::to_string(kMaxDelaySteps) + " steps of dt = " + fmt(dt_) + " ms)");
   }
+  if (const auto* n = t.get("max_delay")) {
+    // Room in the ring buffers for delays that grow during the run (delay plasticity).
+    const std::string key = prefix + ".max_delay";
+    p.max_delay = finite(*n, key);
+    if (p.max_delay < dt_ || p.max_delay / dt_ > kMaxDelaySteps + 0.5)
+      fail(*n, key,
+           "must be between dt = " + fmt(dt_) + " ms and " + std::to_string(kMaxDelaySteps) +
+               " steps, got " + fmt(p.max_delay));
+    if (!file_delays && p.delay.highest() > p.max_delay * (1 + 1e-12))
+      fail(*n, key,
+           "max_delay " + fmt(p.max_delay) + " ms is below the longest delay (" +
+               fmt(p.delay.highest()) + " ms)");
+  }
   if (const auto* n = t.get("plasticity")) {
     const std::string key = prefix + ".plasticity";
-    p.plasticity = plasticity(as_table(*n, key), key);
-    // Pre-synaptic events are processed on arrival with one trace per source neuron,
-    // which needs one delay for the whole projection.
-    if (!p.delay.is_constant() || file_delays)
+    p.plasticity = plasticity(as_table(*n, key), key, ex);
+    const PlasticityInfo& info = *PlasticityRegistry::global().find(p.plasticity.rule);
+    // Pre-synaptic events of most rules are processed on arrival with one trace per
+    // source neuron, which needs one delay for the whole projection.
+    if (info.on_arrival && (!p.delay.is_constant() || file_delays))
       fail(*n, key,
-           "plasticity needs one delay for the whole projection; 'delay' must be a number");
+           "plasticity rule '" + p.plasticity.rule +
+               "' needs one delay for the whole projection; 'delay' must be a number");
+    if (info.check) {
+      PlasticityUse use;
+      use.params = p.plasticity.params.data();
+      use.options = p.plasticity.options.data();
+      use.dt = dt_;
+      use.constant_delay = p.delay.is_constant() && !file_delays;
+      use.delay_min = file_delays ? 0.0 : p.delay.lowest();
+      use.delay_max = file_delays ? kInf : p.delay.highest();
+      use.max_delay = p.max_delay;
+      use.pre_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.pre))].model;
+      use.post_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.post))].model;
+      const std::string why = info.check(use);
+      if (!why.empty()) fail(*n, key, why);
+    }
   }
   return p;
 }
 
-PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& prefix) const {
+PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& prefix,
+                                     const Experiment& ex) const {
   PlasticitySpec ps;
   ps.where = loc(t);
   const auto& reg = PlasticityRegistry::global();
@@ -1000,7 +1074,21 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
   std::vector<std::string> allowed{"rule"};
   for (const auto& sp : info.params) allowed.emplace_back(sp.name);
   for (const auto& op : info.options) allowed.emplace_back(op.name);
+  for (const auto& rf : info.refs) allowed.emplace_back(rf.name);
   check_keys(t, prefix, allowed, "unknown key of plasticity rule '" + ps.rule + "'");
+  for (const auto& rf : info.refs) {
+    const std::string key = prefix + "." + std::string(rf.name);
+    const toml::node* n = t.get(rf.name);
+    if (!n) {
+      if (rf.required)
+        fail(t, key,
+             "plasticity rule '" + ps.rule + "' needs '" + std::string(rf.name) + "' (" +
+                 std::string(rf.doc) + ")");
+      ps.refs.emplace_back();
+      continue;
+    }
+    ps.refs.push_back(modulator_ref(*n, key, ex).name);
+  }
   for (const auto& sp : info.params) {
     const toml::node* n = t.get(sp.name);
     ps.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
@@ -1156,8 +1244,10 @@ RecordSpec Validator::record(const toml::table& t, std::size_t index, const Expe
   RecordSpec r;
   r.where = loc(t);
   const std::string prefix = "record #" + std::to_string(index);
-  const std::string type = choice(required(t, prefix, "type", " ('spikes' or 'state')"),
-                                  prefix + ".type", {"spikes", "state"}, "record type");
+  const std::string type =
+      choice(required(t, prefix, "type", " ('spikes', 'state' or 'modulator')"), prefix + ".type",
+             {"spikes", "state", "modulator"}, "record type");
+  if (type == "modulator") return modulator_record(t, prefix, ex);
   r.type = type == "spikes" ? RecordSpec::Type::spikes : RecordSpec::Type::state;
   if (r.type == RecordSpec::Type::spikes)
     check_keys(t, prefix, {"type", "population", "neurons"}, "unknown key",
@@ -1212,8 +1302,129 @@ RecordSpec Validator::record(const toml::table& t, std::size_t index, const Expe
   return r;
 }
 
+ModulatorSpec Validator::modulator(const toml::table& t, std::size_t index,
+                                   const Experiment& ex) const {
+  ModulatorSpec m;
+  m.where = loc(t);
+  std::string prefix = "modulator #" + std::to_string(index);
+  const toml::node& nn = required(t, prefix, "name");
+  m.name = string(nn, prefix + ".name");
+  if (m.name.empty() || m.name.find_first_of(". \t=/") != std::string::npos)
+    fail(nn, prefix + ".name",
+         "'" + m.name + "' is not a valid name (non-empty, without '.', '/', '=' or spaces)");
+  prefix = "modulator '" + m.name + "'";
+  for (const auto& q : ex.modulators)
+    if (q.name == m.name)
+      fail(nn, prefix + ".name",
+           "duplicate modulator name '" + m.name + "' (first defined at " + q.where.str() + ")");
+  // Modulators are recorded next to populations (/report/<name>/...): names must differ.
+  if (ex.population_index(m.name) >= 0)
+    fail(nn, prefix + ".name", "'" + m.name + "' is already the name of a population");
+  const auto& reg = ModulatorRegistry::global();
+  m.type = choice(required(t, prefix, "type"), prefix + ".type", reg.names(), "modulator type");
+  const ModulatorInfo& info = *reg.find(m.type);
+  std::vector<std::string> allowed{"name", "type"};
+  for (const auto& sp : info.params) allowed.emplace_back(sp.name);
+  for (const auto& op : info.options) allowed.emplace_back(op.name);
+  for (const auto& a : info.arrays) allowed.emplace_back(a.name);
+  for (const auto& o : info.objects) allowed.emplace_back(o.name);
+  check_keys(t, prefix, allowed, "unknown key of modulator type '" + m.type + "'");
+  for (const auto& sp : info.params) {
+    const toml::node* n = t.get(sp.name);
+    m.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
+                         : sp.default_value);
+  }
+  for (const auto& op : info.options) {
+    int idx = 0;
+    if (const toml::node* n = t.get(op.name)) {
+      std::vector<std::string> choices(op.choices.begin(), op.choices.end());
+      const std::string c = choice(*n, prefix + "." + std::string(op.name), choices, "choice");
+      idx = static_cast<int>(std::find(choices.begin(), choices.end(), c) - choices.begin());
+    }
+    m.options.push_back(idx);
+  }
+  for (const auto& a : info.arrays) {
+    const std::string key = prefix + "." + std::string(a.name);
+    const toml::node* n = t.get(a.name);
+    if (!n && a.required) fail(t, key, "required key missing (" + std::string(a.doc) + ")");
+    m.arrays.push_back(n ? numbers(*n, key) : std::vector<double>{});
+  }
+  for (const auto& o : info.objects) {
+    const std::string key = prefix + "." + std::string(o.name);
+    const toml::node* n = t.get(o.name);
+    std::vector<std::string> names;
+    if (!n) {
+      if (o.required) fail(t, key, "required key missing (" + std::string(o.doc) + ")");
+    } else if (o.kind == ObjectRefSpec::Kind::populations) {
+      const auto& arr = array(*n, key, "population names");
+      for (std::size_t k = 0; k < arr.size(); ++k)
+        names.push_back(population_ref(*arr.get(k), key + "[" + std::to_string(k) + "]", ex).name);
+    } else if (o.kind == ObjectRefSpec::Kind::population) {
+      names.push_back(population_ref(*n, key, ex).name);
+    } else {
+      const std::string pr = string(*n, key);
+      if (ex.projection_index(pr) < 0) {
+        std::vector<std::string> all;
+        for (const auto& q : ex.projections) all.push_back(q.name);
+        fail(*n, key, "unknown projection '" + pr + "'" + suggest(pr, all));
+      }
+      names.push_back(pr);
+    }
+    m.objects.push_back(std::move(names));
+  }
+  if (info.check) {
+    ModulatorCheck c;
+    c.params = m.params.data();
+    c.options = m.options.data();
+    c.arrays = &m.arrays;
+    c.dt = dt_;
+    const std::string why = info.check(c);
+    if (!why.empty()) fail(t, prefix, why);
+  }
+  return m;
+}
+
+RecordSpec Validator::modulator_record(const toml::table& t, const std::string& prefix,
+                                       const Experiment& ex) const {
+  RecordSpec r;
+  r.where = loc(t);
+  r.type = RecordSpec::Type::modulator;
+  check_keys(t, prefix, {"type", "modulator", "variables", "neurons", "interval"});
+  const toml::node& mn = required(t, prefix, "modulator", " (the name of a [[modulator]])");
+  const int mi = ex.modulator_index(string(mn, prefix + ".modulator"));
+  if (mi < 0) modulator_ref(mn, prefix + ".modulator", ex); // reports the unknown name
+  const ModulatorSpec& m = ex.modulators[static_cast<std::size_t>(mi)];
+  r.population = m.name;
+  const ModulatorInfo& info = *ModulatorRegistry::global().find(m.type);
+  const auto names = spec_names(info.variables);
+  if (const auto* vn = t.get("variables")) {
+    const auto& a = array(*vn, prefix + ".variables", "variable names");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string ek = prefix + ".variables[" + std::to_string(k) + "]";
+      const std::string v = string(*a.get(k), ek);
+      if (!contains(names, v))
+        fail(*a.get(k), ek,
+             "unknown variable '" + v + "' of modulator type '" + m.type + "'" + suggest(v, names));
+      if (contains(r.variables, v)) fail(*a.get(k), ek, "'" + v + "' is listed twice");
+      r.variables.push_back(v);
+    }
+  } else {
+    r.variables = names;
+  }
+  // Per-neuron signals: which elements (checked against the width when built).
+  if (const auto* n = t.get("neurons")) {
+    const auto& a = array(*n, prefix + ".neurons", "indices");
+    for (std::size_t k = 0; k < a.size(); ++k)
+      r.neurons.push_back(static_cast<std::uint32_t>(
+          integer(*a.get(k), prefix + ".neurons[" + std::to_string(k) + "]", 0, 4294967295LL)));
+  }
+  if (const auto* n = t.get("interval")) r.interval = interval(*n, prefix + ".interval");
+  return r;
+}
+
 void Validator::build(const toml::table& doc, Experiment& ex) {
-  check_keys(doc, "", {"run", "population", "projection", "input", "record"}, "unknown section");
+  check_keys(doc, "", {"run", "population", "projection", "input", "modulator", "record"},
+             "unknown section");
   run(doc, ex.run);
   const auto pops = tables(doc, "population");
   if (pops.empty())
@@ -1221,11 +1432,21 @@ void Validator::build(const toml::table& doc, Experiment& ex) {
         path_ + ": population: the experiment defines no population (add a [[population]] table)");
   for (std::size_t i = 0; i < pops.size(); ++i)
     ex.populations.push_back(population(*pops[i], i, ex.populations));
+  // Rules name modulators, and modulators may observe projections: the names first.
+  const auto mods = tables(doc, "modulator");
+  for (const toml::table* m : mods) {
+    const toml::node* n = m->get("name");
+    const toml::node* ty = m->get("type");
+    if (n && n->is_string())
+      modulator_names_.push_back(
+          {n->as_string()->get(), ty && ty->is_string() ? ty->as_string()->get() : ""});
+  }
   const auto projs = tables(doc, "projection");
   for (std::size_t i = 0; i < projs.size(); ++i)
     ex.projections.push_back(projection(*projs[i], i, ex));
   const auto ins = tables(doc, "input");
   for (std::size_t i = 0; i < ins.size(); ++i) ex.inputs.push_back(input(*ins[i], i, ex));
+  for (std::size_t i = 0; i < mods.size(); ++i) ex.modulators.push_back(modulator(*mods[i], i, ex));
   const auto recs = tables(doc, "record");
   for (std::size_t i = 0; i < recs.size(); ++i) ex.records.push_back(record(*recs[i], i, ex));
 }
@@ -1265,8 +1486,8 @@ void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) 
   for (const auto& s : seg)
     if (s.empty()) fail("empty key in '" + dotted + "'");
 
-  static const std::vector<std::string> sections = {"run", "population", "projection", "input",
-                                                    "record"};
+  static const std::vector<std::string> sections = {"run",   "population", "projection",
+                                                    "input", "modulator",  "record"};
   if (!contains(sections, seg[0]))
     fail("unknown section '" + seg[0] + "'" + suggest(seg[0], sections));
   toml::table* cur = &doc;

@@ -61,9 +61,10 @@ struct PopulationSpec {
 
 // [projection.plasticity]: a rule of plasticity/ with its parameters and options.
 struct PlasticitySpec {
-  std::string rule;           // empty: a static projection
-  std::vector<double> params; // one value per ParamSpec of the rule, defaults filled in
-  std::vector<int> options;   // one choice index per OptionSpec of the rule
+  std::string rule;              // empty: a static projection
+  std::vector<double> params;    // one value per ParamSpec of the rule, defaults filled in
+  std::vector<int> options;      // one choice index per OptionSpec of the rule
+  std::vector<std::string> refs; // one name per RefSpec of the rule ("" if not given)
   SourceLocation where;
 };
 
@@ -73,7 +74,8 @@ struct ProjectionSpec {
   std::string port; // empty: the post model's first port
   ConnectSpec connect;
   Distribution weight;
-  Distribution delay; // ms; default dt
+  Distribution delay;     // ms; default dt
+  double max_delay = 0.0; // ms; 0: the longest delay drawn (room for delays that grow)
   PlasticitySpec plasticity;
   SourceLocation where;
 };
@@ -98,10 +100,21 @@ struct InputSpec {
   SourceLocation where;
 };
 
+// [[modulator]]: a signal that plasticity rules read (plasticity/modulator.hpp).
+struct ModulatorSpec {
+  std::string name;
+  std::string type;
+  std::vector<double> params;              // one per ParamSpec of the type, defaults filled in
+  std::vector<int> options;                // one per OptionSpec
+  std::vector<std::vector<double>> arrays; // one per ArraySpec (empty when not given)
+  std::vector<std::vector<std::string>> objects; // one per ObjectRefSpec: names given
+  SourceLocation where;
+};
+
 struct RecordSpec {
-  enum class Type { spikes, state };
+  enum class Type { spikes, state, modulator };
   Type type = Type::spikes;
-  std::string population;
+  std::string population;             // spikes, state; for modulator records: the modulator's name
   std::vector<std::string> variables; // state
   std::vector<std::uint32_t> neurons; // empty: all (spikes) or neuron 0 (state)
   double interval = -1.0;             // state sampling, ms; < 0: dt
@@ -116,9 +129,12 @@ struct Experiment {
   std::vector<PopulationSpec> populations;
   std::vector<ProjectionSpec> projections;
   std::vector<InputSpec> inputs;
+  std::vector<ModulatorSpec> modulators;
   std::vector<RecordSpec> records;
 
   int population_index(const std::string& name) const; // -1 if absent
+  int projection_index(const std::string& name) const; // -1 if absent
+  int modulator_index(const std::string& name) const;  // -1 if absent
 };
 
 // Reads, overrides and validates an experiment. Throws InputError.

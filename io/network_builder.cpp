@@ -3,6 +3,7 @@
 
 #include "io/expression.hpp"
 #include "neurons/registry.hpp"
+#include "plasticity/modulator.hpp"
 #include "plasticity/rule.hpp"
 #include "sim/plasticity.hpp"
 
@@ -224,14 +225,10 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     } catch (const std::invalid_argument& e) {
       fail(ps.where, "projection '" + ps.name + "'.connect: " + e.what());
     }
-    Projection& added = net->add_projection(std::move(proj));
-    if (!ps.plasticity.rule.empty()) {
-      const PlasticityInfo* rule = PlasticityRegistry::global().find(ps.plasticity.rule);
-      if (!rule) fail(ps.plasticity.where, "unknown plasticity rule '" + ps.plasticity.rule + "'");
-      PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt};
-      added.plasticity = rule->create(setup);
-      added.plasticity->attach(added, req.n_pre, req.n_post);
-    }
+    if (ps.max_delay > 0)
+      proj.max_delay = std::max<std::uint16_t>(
+          proj.max_delay, static_cast<std::uint16_t>(std::llround(ps.max_delay / dt)));
+    net->add_projection(std::move(proj));
   }
 
   for (std::size_t j = 0; j < ex.inputs.size(); ++j) {
@@ -313,6 +310,53 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     in->neurons = std::move(neurons);
     net->add_input(std::move(in));
   }
+  // Modulators observe populations and projections; rules read modulators.
+  for (std::size_t j = 0; j < ex.modulators.size(); ++j) {
+    const ModulatorSpec& ms = ex.modulators[j];
+    const ModulatorInfo* info = ModulatorRegistry::global().find(ms.type);
+    if (!info) fail(ms.where, "unknown modulator type '" + ms.type + "'");
+    ModulatorSetup setup;
+    setup.name = ms.name;
+    setup.index = static_cast<int>(j);
+    setup.params = ms.params;
+    setup.options = ms.options;
+    setup.arrays = ms.arrays;
+    for (std::size_t k = 0; k < ms.objects.size(); ++k) {
+      std::vector<int> idx;
+      for (const auto& name : ms.objects[k])
+        idx.push_back(info->objects[k].kind == ObjectRefSpec::Kind::projection
+                          ? ex.projection_index(name)
+                          : net->population_index(name));
+      setup.objects.push_back(std::move(idx));
+    }
+    setup.dt = dt;
+    setup.seed = seed;
+    setup.net = net.get();
+    try {
+      net->add_modulator(info->create(setup));
+    } catch (const std::invalid_argument& e) {
+      fail(ms.where, "modulator '" + ms.name + "': " + e.what());
+    }
+  }
+  for (std::size_t j = 0; j < ex.projections.size(); ++j) {
+    const ProjectionSpec& ps = ex.projections[j];
+    if (ps.plasticity.rule.empty()) continue;
+    Projection& pr = net->projections()[j];
+    const PlasticityInfo* rule = PlasticityRegistry::global().find(ps.plasticity.rule);
+    if (!rule) fail(ps.plasticity.where, "unknown plasticity rule '" + ps.plasticity.rule + "'");
+    PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt, {}};
+    for (const auto& name : ps.plasticity.refs) {
+      const int m = name.empty() ? -1 : net->modulator_index(name);
+      setup.refs.push_back(m < 0 ? nullptr : net->modulators()[static_cast<std::size_t>(m)].get());
+    }
+    try {
+      pr.plasticity = rule->create(setup);
+      pr.plasticity->attach(pr, net->populations()[pr.pre]->size(),
+                            net->populations()[pr.post]->size());
+    } catch (const std::invalid_argument& e) {
+      fail(ps.plasticity.where, "projection '" + ps.name + "'.plasticity: " + e.what());
+    }
+  }
   net->prepare();
   return net;
 }
@@ -352,6 +396,25 @@ void attach_records(const Experiment& ex, Simulator& sim) {
       std::sort(s.begin(), s.end());
       s.erase(std::unique(s.begin(), s.end()), s.end());
       sim.record_spikes(p, s);
+    }
+  }
+  for (const auto& r : ex.records) {
+    if (r.type != RecordSpec::Type::modulator) continue;
+    const int mi = sim.network().modulator_index(r.population);
+    const Modulator& m = *sim.network().modulators()[static_cast<std::size_t>(mi)];
+    const double interval = r.interval < 0 ? ex.run.dt : r.interval;
+    const auto every = std::max<std::uint64_t>(1, to_step(interval, ex.run.dt));
+    for (const auto& name : r.variables) {
+      const int var = find_spec(m.variable_specs(), name);
+      std::vector<std::uint32_t> elements = r.neurons;
+      if (elements.empty())
+        for (std::uint32_t e = 0; e < m.width(var); ++e) elements.push_back(e);
+      for (auto e : elements)
+        if (e >= m.width(var))
+          fail(r.where, "record of modulator '" + m.name() + "': element " + std::to_string(e) +
+                            " of '" + name + "' is out of range (it has " +
+                            std::to_string(m.width(var)) + ")");
+      sim.record_modulator(mi, var, elements, every, name);
     }
   }
   for (const auto& r : ex.records) {

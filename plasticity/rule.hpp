@@ -12,6 +12,16 @@
 //   GLIA_HD static void on_post(double& w, double x, const Config&);  // x: pre trace now
 //   Config::tau_pre, Config::tau_post: trace time constants (ms).
 //
+// Rules with an engine of their own (eligibility traces, delays, gains: state that the
+// pre/post trace scheme of sim/plasticity.hpp does not hold) name it instead:
+//   using Engine = ...;                     // a Plasticity, constructed from PlasticitySetup
+//   static constexpr bool on_arrival;       // false: per-synapse delays are allowed and the
+//                                           // simulator propagates the projection itself
+// Optional for any rule:
+//   static constexpr RefSpec refs[];        // names of other objects (modulators) it reads
+//   static std::string check(const PlasticityUse&);   // "" or why this projection cannot
+//                                           // use the rule (reported at the plasticity key)
+//
 // Traces are exponential and advanced lazily (sim/plasticity.hpp). Pre-synaptic events
 // are processed when the delayed spike arrives, before post-synaptic spikes of the same
 // step, as in Brian2 and NEST: a pre spike arriving together with a post spike counts as
@@ -35,12 +45,33 @@ struct OptionSpec {
   std::string_view doc;
 };
 
+// A reference by name to another object of the experiment file (a [[modulator]]).
+struct RefSpec {
+  std::string_view name;
+  std::string_view kind; // what it names: "modulator"
+  bool required;
+  std::string_view doc;
+};
+
 class Plasticity;
+class Modulator;
 
 struct PlasticitySetup {
   std::vector<double> params; // one value per ParamSpec, defaults filled in
   std::vector<int> options;   // one choice index per OptionSpec
   double dt = 0.1;
+  std::vector<Modulator*> refs; // one per RefSpec (null where an optional one is not given)
+};
+
+// What the validator knows of the projection a rule is put on, for the rule's check().
+struct PlasticityUse {
+  const double* params = nullptr;
+  const int* options = nullptr;
+  double dt = 0.1;
+  double delay_min = 0.0, delay_max = 0.0; // ms, over the projection's synapses
+  bool constant_delay = true;
+  double max_delay = 0.0; // ms: the projection's max_delay key (0 when not given)
+  std::string pre_model, post_model;
 };
 
 struct PlasticityInfo {
@@ -48,6 +79,9 @@ struct PlasticityInfo {
   std::string_view doc;
   std::span<const ParamSpec> params;
   std::span<const OptionSpec> options;
+  std::span<const RefSpec> refs;
+  bool on_arrival = true; // pre events handled on arrival: one delay per projection
+  std::string (*check)(const PlasticityUse&) = nullptr;
   std::unique_ptr<Plasticity> (*create)(const PlasticitySetup&);
 };
 

@@ -1,6 +1,8 @@
 // Network assembly (see network.hpp).
 #include "sim/network.hpp"
 
+#include "plasticity/modulator.hpp"
+
 #include <algorithm>
 
 namespace glia {
@@ -33,6 +35,19 @@ Projection& Network::add_projection(Projection p) {
 Input& Network::add_input(std::unique_ptr<Input> in) {
   inputs_.push_back(std::move(in));
   return *inputs_.back();
+}
+
+Network::~Network() = default;
+
+Modulator& Network::add_modulator(std::unique_ptr<Modulator> m) {
+  modulators_.push_back(std::move(m));
+  return *modulators_.back();
+}
+
+int Network::modulator_index(const std::string& name) const {
+  for (std::size_t i = 0; i < modulators_.size(); ++i)
+    if (modulators_[i]->name() == name) return static_cast<int>(i);
+  return -1;
 }
 
 int Network::population_index(const std::string& name) const {

@@ -14,11 +14,16 @@
 
 namespace glia {
 
+class Modulator;
+
 using Block = std::pair<std::uint32_t, std::uint32_t>; // [lo, hi)
 
 class Network {
 public:
   Network(double dt, std::uint32_t seed, int threads);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
 
   double dt() const { return dt_; }
   std::uint32_t seed() const { return seed_; }
@@ -28,6 +33,7 @@ public:
   Population& add_population(const ModelInfo& model, PopulationSetup setup);
   Projection& add_projection(Projection p);
   Input& add_input(std::unique_ptr<Input> in);
+  Modulator& add_modulator(std::unique_ptr<Modulator> m);
 
   std::vector<std::unique_ptr<Population>>& populations() { return populations_; }
   const std::vector<std::unique_ptr<Population>>& populations() const { return populations_; }
@@ -35,8 +41,10 @@ public:
   const std::vector<Projection>& projections() const { return projections_; }
   std::vector<std::unique_ptr<Input>>& inputs() { return inputs_; }
   const std::vector<std::unique_ptr<Input>>& inputs() const { return inputs_; }
+  const std::vector<std::unique_ptr<Modulator>>& modulators() const { return modulators_; }
   const std::vector<Block>& blocks(int population) const { return blocks_[population]; }
   int population_index(const std::string& name) const;
+  int modulator_index(const std::string& name) const;
 
   // Sizes the ring buffers to the longest delay into each population and computes
   // the models' derived coefficients. Call once after everything is added.
@@ -53,6 +61,7 @@ private:
   std::vector<std::vector<Block>> blocks_;
   std::vector<Projection> projections_;
   std::vector<std::unique_ptr<Input>> inputs_;
+  std::vector<std::unique_ptr<Modulator>> modulators_;
 };
 
 // Splits n items into `parts` contiguous blocks of near-equal size.

@@ -15,22 +15,15 @@
 
 #include "plasticity/rule.hpp"
 #include "sim/projection.hpp"
+#include "sim/state_archive.hpp"
+#include "sim/step_spikes.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 namespace glia {
-
-// The spikes of one step of one population: one list per thread block, in block order.
-struct StepSpikes {
-  const std::vector<std::vector<std::vector<std::uint32_t>>>* blocks = nullptr; // [block][slot]
-  std::size_t slot = 0;
-  template <class F> void for_each(F&& f) const {
-    for (const auto& b : *blocks)
-      for (std::uint32_t i : b[slot]) f(i);
-  }
-};
 
 class Plasticity {
 public:
@@ -47,6 +40,25 @@ public:
   // so that the weights can be read; the simulator calls it at the end of each run.
   virtual void settle(Projection& proj, std::size_t b) = 0;
   virtual std::size_t bytes() const = 0;
+
+  // Rules whose pre events are not handled on arrival (PlasticityInfo::on_arrival false)
+  // return false: the simulator then propagates the projection like a static one, from
+  // the block's weight and delay arrays (which the rule may change), and arrive() is not
+  // called.
+  virtual bool delivers_on_arrival() const { return true; }
+  // Learn phase of step `step`, before post_spikes: the spikes the pre population emitted
+  // in this step, for the synapses of block b (rules that do not deliver on arrival).
+  virtual void pre_spikes(Projection&, std::uint64_t, std::size_t, const StepSpikes&) {}
+  // Learn phase, after post_spikes, every step: periodic work (weight updates from
+  // eligibility traces, rate windows). Only called when wants_end_step().
+  virtual bool wants_end_step() const { return false; }
+  virtual void end_step(Projection&, std::uint64_t, std::size_t) {}
+
+  // Checkpoints: the rule's own state under keys starting with `prefix` (the weights and
+  // delays themselves belong to the projection and are saved with it). load() receives
+  // a network built from the same experiment, attached, and must restore exactly.
+  virtual void save(StateArchive& ar, const std::string& prefix) const = 0;
+  virtual void load(const StateArchive& ar, const std::string& prefix) = 0;
 };
 
 // exp(-k dt / tau) for k steps: tabulated for the common short lags, computed beyond.
@@ -192,6 +204,60 @@ public:
       settle(sb, blocks_[b], i, post_[i].count);
   }
 
+  void save(StateArchive& ar, const std::string& prefix) const override {
+    std::vector<double> value;
+    std::vector<std::int64_t> at;
+    for (const auto& b : blocks_)
+      for (const LazyTrace& x : b.pre) {
+        value.push_back(x.value);
+        at.push_back(x.at);
+      }
+    ar.put(prefix + "pre_value", value);
+    ar.put(prefix + "pre_at", at);
+    std::vector<std::uint32_t> back, count;
+    value.clear();
+    at.clear();
+    for (const PostState& h : post_) {
+      value.push_back(h.y.value);
+      at.push_back(h.y.at);
+      back.insert(back.end(), h.back, h.back + PostState::kCapacity - 1);
+      count.push_back(h.count);
+    }
+    ar.put(prefix + "post_value", value);
+    ar.put(prefix + "post_at", at);
+    ar.put(prefix + "post_back", back);
+    ar.put(prefix + "post_count", count);
+  }
+
+  void load(const StateArchive& ar, const std::string& prefix) override {
+    std::size_t n_pre = 0;
+    for (const auto& b : blocks_) n_pre += b.pre.size();
+    std::vector<double> value(n_pre);
+    std::vector<std::int64_t> at(n_pre);
+    ar.get_into(prefix + "pre_value", value);
+    ar.get_into(prefix + "pre_at", at);
+    std::size_t k = 0;
+    for (auto& b : blocks_)
+      for (LazyTrace& x : b.pre) {
+        x.value = value[k];
+        x.at = at[k++];
+      }
+    value.assign(post_.size(), 0.0);
+    at.assign(post_.size(), 0);
+    std::vector<std::uint32_t> back(post_.size() * (PostState::kCapacity - 1)), count(post_.size());
+    ar.get_into(prefix + "post_value", value);
+    ar.get_into(prefix + "post_at", at);
+    ar.get_into(prefix + "post_back", back);
+    ar.get_into(prefix + "post_count", count);
+    for (std::size_t i = 0; i < post_.size(); ++i) {
+      post_[i].y.value = value[i];
+      post_[i].y.at = at[i];
+      std::copy_n(back.begin() + static_cast<std::ptrdiff_t>(i * (PostState::kCapacity - 1)),
+                  PostState::kCapacity - 1, post_[i].back);
+      post_[i].count = count[i];
+    }
+  }
+
   std::size_t bytes() const override {
     std::size_t n = post_.capacity() * sizeof(PostState);
     for (const auto& b : blocks_)
@@ -245,8 +311,15 @@ template <class R> void PlasticityRegistry::add() {
   info.doc = R::doc;
   info.params = std::span<const ParamSpec>(R::params);
   info.options = std::span<const OptionSpec>(R::options);
+  if constexpr (requires { R::refs; }) info.refs = std::span<const RefSpec>(R::refs);
+  if constexpr (requires { R::on_arrival; }) info.on_arrival = R::on_arrival;
+  if constexpr (requires(const PlasticityUse& u) { R::check(u); }) info.check = &R::check;
   info.create = [](const PlasticitySetup& s) -> std::unique_ptr<Plasticity> {
-    return std::make_unique<PlasticityOf<R>>(R::configure(s.params.data(), s.options.data()), s.dt);
+    if constexpr (requires { typename R::Engine; })
+      return std::make_unique<typename R::Engine>(s);
+    else
+      return std::make_unique<PlasticityOf<R>>(R::configure(s.params.data(), s.options.data()),
+                                               s.dt);
   };
   for (auto& r : rules_)
     if (r.name == info.name) {

@@ -1,6 +1,7 @@
 // The step loop (see simulator.hpp for the phases and the threading contract).
 #include "sim/simulator.hpp"
 
+#include "plasticity/modulator.hpp"
 #include "sim/plasticity.hpp"
 
 #include <omp.h>
@@ -17,7 +18,7 @@ Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink)
   const auto& pops = net_.populations();
   plastic_into_.resize(pops.size());
   for (auto& pr : net_.projections())
-    if (pr.plasticity) {
+    if (pr.plasticity && pr.plasticity->delivers_on_arrival()) {
       plastic_into_[pr.post].push_back(&pr);
       history_ = std::max<std::size_t>(history_, pr.delay + 1u);
     }
@@ -78,6 +79,35 @@ int Simulator::record_state(int pop, int var, int element, std::vector<std::uint
     info.population = p.name();
     info.variable = name;
     info.unit = std::string(p.model().state[var].unit);
+    info.node_ids.assign(r.neurons.begin(), r.neurons.end());
+    info.interval = static_cast<double>(r.every) * net_.dt();
+    info.start = info.interval;
+    sink_->declare_state(id, info);
+  }
+  state_records_.push_back(std::move(r));
+  return id;
+}
+
+int Simulator::record_modulator(int mod, int var, std::vector<std::uint32_t> elements,
+                                std::uint64_t every, const std::string& name) {
+  const Modulator& m = *net_.modulators().at(static_cast<std::size_t>(mod));
+  if (elements.empty()) elements = {0};
+  for (auto e : elements)
+    if (e >= m.width(var))
+      throw std::out_of_range("modulator '" + m.name() + "' variable '" + name + "' has " +
+                              std::to_string(m.width(var)) + " elements, asked for element " +
+                              std::to_string(e));
+  StateRecord r;
+  r.modulator = mod;
+  r.variable = var;
+  r.neurons = std::move(elements);
+  r.every = std::max<std::uint64_t>(every, 1);
+  const int id = static_cast<int>(state_records_.size());
+  if (sink_) {
+    StateReportInfo info;
+    info.population = m.name();
+    info.variable = name;
+    info.unit = std::string(m.variable_specs()[static_cast<std::size_t>(var)].unit);
     info.node_ids.assign(r.neurons.begin(), r.neurons.end());
     info.interval = static_cast<double>(r.every) * net_.dt();
     info.start = info.interval;
@@ -203,6 +233,9 @@ void Simulator::run(std::uint64_t n_steps) {
   const int nblocks = net_.threads();
   auto& pops = net_.populations();
   const auto& projs = net_.projections();
+  const auto& mods = net_.modulators();
+  step_spikes_.clear();
+  for (auto& sp : spikes_) step_spikes_.push_back(StepSpikes{&sp, 0});
   // State buffers: a flush period's rows with a sink, the whole run's without.
   for (auto& r : state_records_) {
     const std::uint64_t span = sink_ ? std::min(flush_steps_, n_steps) : end;
@@ -260,7 +293,7 @@ void Simulator::run(std::uint64_t n_steps) {
           lap(tt.integrate);
         }
         for (auto& r : state_records_) {
-          if ((s + 1) % r.every != 0) continue;
+          if (r.modulator >= 0 || (s + 1) % r.every != 0) continue;
           const std::uint64_t base = sink_ ? flush_from / r.every : 0;
           const std::size_t row = (s + 1) / r.every - 1 - base;
           const double* v = pops[r.population]->state(r.variable) +
@@ -286,18 +319,44 @@ void Simulator::run(std::uint64_t n_steps) {
           }
         }
         lap(tt.record);
+        if (!mods.empty()) {
+          for (auto& sp : step_spikes_) sp.slot = par;
+          const ModulatorContext ctx{s, net_.dt(), &step_spikes_, &net_};
+          for (const auto& m : mods) m->update(ctx);
+          for (auto& r : state_records_) {
+            if (r.modulator < 0 || (s + 1) % r.every != 0) continue;
+            const std::uint64_t base = sink_ ? flush_from / r.every : 0;
+            const std::size_t row = (s + 1) / r.every - 1 - base;
+            const Modulator& m = *mods[static_cast<std::size_t>(r.modulator)];
+            double* out = r.rows.data() + row * r.neurons.size();
+            for (std::size_t c = 0; c < r.neurons.size(); ++c)
+              out[c] = m.read(r.variable, r.neurons[c]);
+          }
+          lap(tt.learn);
+        }
+      }
+      // Rules read the modulators in the learn phase of this step.
+      if (!mods.empty()) {
+#pragma omp barrier
+        lap(tt.wait);
       }
       // Phase 4: every spike of this step into the ring slots of this thread's targets.
       for (int b = tid; b < nblocks; b += nth)
         for (const auto& pr : projs)
-          if (!pr.plasticity) propagate(pr, static_cast<std::size_t>(b), s, par);
+          if (!pr.plasticity || !pr.plasticity->delivers_on_arrival())
+            propagate(pr, static_cast<std::size_t>(b), s, par);
       lap(tt.propagate);
-      // Phase 5: plasticity on this step's post-synaptic spikes of this thread's blocks.
+      // Phase 5: plasticity on this step's spikes, for the synapses of this thread's blocks:
+      // pre spikes (rules that do not act on arrival), post spikes, then periodic work.
       for (int b = tid; b < nblocks; b += nth)
-        for (auto& pr : net_.projections())
-          if (pr.plasticity)
-            pr.plasticity->post_spikes(pr, s, static_cast<std::size_t>(b),
-                                       spikes_[pr.post][b][par]);
+        for (auto& pr : net_.projections()) {
+          if (!pr.plasticity) continue;
+          const auto bb = static_cast<std::size_t>(b);
+          if (!pr.plasticity->delivers_on_arrival())
+            pr.plasticity->pre_spikes(pr, s, bb, StepSpikes{&spikes_[pr.pre], par});
+          pr.plasticity->post_spikes(pr, s, bb, spikes_[pr.post][b][par]);
+          if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
+        }
       lap(tt.learn);
       if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
 #pragma omp barrier

@@ -5,8 +5,9 @@
 //   3. record:    sampled state (by the thread that owns the neurons), spikes;
 //   4. propagate: every spike walks its row of each outgoing projection and adds the
 //                 weight into the target's ring slot at now + delay;
-//   5. learn:     plasticity rules act on this step's post-synaptic spikes (their pre-
-//                 synaptic events were handled on arrival, in phase 1).
+//   5. learn:     modulators update from this step's spikes (thread 0, then a barrier);
+//                 plasticity rules act on this step's pre- and post-synaptic spikes (the
+//                 pre-synaptic events of most rules were handled on arrival, in phase 1).
 // One OpenMP parallel region spans the whole run. Thread t owns block t of every
 // population: it integrates those neurons and writes every synapse that lands on them,
 // so propagation needs no locks and every sum is taken in one fixed order (projection,
@@ -17,6 +18,7 @@
 
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
+#include "sim/step_spikes.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -60,6 +62,11 @@ public:
   // `every` steps (after steps every-1, 2 every-1, ...: times every*dt, 2 every*dt, ...).
   int record_state(int pop, int var, int element, std::vector<std::uint32_t> neurons,
                    std::uint64_t every, const std::string& name);
+  // Records variable `var` of modulator `mod` (the given elements; {0} for a scalar) every
+  // `every` steps, after the modulator's update of those steps. Written like a state report
+  // under the modulator's name.
+  int record_modulator(int mod, int var, std::vector<std::uint32_t> elements, std::uint64_t every,
+                       const std::string& name);
 
   void set_flush_interval(std::uint64_t steps) { flush_steps_ = steps > 0 ? steps : 1; }
   void set_progress(std::function<void(const ProgressInfo&)> fn, double every_s) {
@@ -90,6 +97,7 @@ public:
   const std::vector<SpikeRecord>& spike_records() const { return spike_records_; }
   struct StateRecord {
     int population = 0, variable = 0, element = 0;
+    int modulator = -1; // >= 0: a modulator's variable (population unused)
     std::vector<std::uint32_t> neurons;
     std::uint64_t every = 1;
     std::vector<double> rows; // row-major; without a sink, all rows so far
@@ -118,6 +126,7 @@ private:
   std::vector<SpikeRecord> spike_records_;
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
+  std::vector<StepSpikes> step_spikes_; // per population, for modulators
 };
 
 } // namespace glia

@@ -1,0 +1,29 @@
+// The built-in modulator types. Adding one: write its header and add one line here.
+#include "plasticity/modulator.hpp"
+
+#include "plasticity/attention_gate.hpp"
+
+namespace glia {
+
+ModulatorRegistry& ModulatorRegistry::global() {
+  static ModulatorRegistry registry = [] {
+    ModulatorRegistry r;
+    r.add<AttentionGate>();
+    return r;
+  }();
+  return registry;
+}
+
+const ModulatorInfo* ModulatorRegistry::find(std::string_view name) const {
+  for (const auto& m : types_)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+std::vector<std::string> ModulatorRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& m : types_) out.emplace_back(m.name);
+  return out;
+}
+
+} // namespace glia
