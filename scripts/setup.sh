@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every build, test and plotting dependency of glia from Debian packages.
+# Installs every build, test and plotting dependency of glia from Debian packages
+# (Brian2 is the peer the fidelity tests and benchmarks compare against).
 # Safe to re-run: packages already present are not touched, and apt is only called
 # when something is missing.
 set -euo pipefail
@@ -9,6 +10,7 @@ packages=(
   libeigen3-dev libtbb-dev libboost-dev libhdf5-dev
   catch2 librandom123-dev libtomlplusplus-dev libcli11-dev libomp-dev
   python3 python3-h5py python3-matplotlib python3-numpy
+  python3-brian python3-scipy time
 )
 
 missing=()

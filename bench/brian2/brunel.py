@@ -33,19 +33,21 @@ def fixed_indegree(S, n_pre, n_post, indegree, gen):
 
 
 def build(s):
-    P = lif_delta(NE + NI, s)
+    # --scale shrinks the populations and keeps the in-degrees (multapses are allowed).
+    ne, ni = round(NE * s.scale), round(NI * s.scale)
+    P = lif_delta(ne + ni, s)
     P.v = "rand() * theta"
-    Ce = b2.Synapses(P[:NE], P, on_pre="v += J * int(not_refractory_post)",
+    Ce = b2.Synapses(P[:ne], P, on_pre="v += J * int(not_refractory_post)",
                      delay=s.delay(D), name="ce", namespace=NAMESPACE)
-    Ci = b2.Synapses(P[NE:], P, on_pre="v += -g * J * int(not_refractory_post)",
+    Ci = b2.Synapses(P[ne:], P, on_pre="v += -g * J * int(not_refractory_post)",
                      delay=s.delay(D), name="ci", namespace=NAMESPACE)
     gen = common.rng(s)
-    fixed_indegree(Ce, NE, NE + NI, CE, gen)
-    fixed_indegree(Ci, NI, NE + NI, CI, gen)
+    fixed_indegree(Ce, ne, ne + ni, CE, gen)
+    fixed_indegree(Ci, ni, ne + ni, CI, gen)
     ext = b2.PoissonInput(P, "v", N=CE, rate=NU_EXT, weight="J * int(not_refractory)")
-    se, si = b2.SpikeMonitor(P[:NE]), b2.SpikeMonitor(P[NE:])
+    se, si = b2.SpikeMonitor(P[:ne]), b2.SpikeMonitor(P[ne:])
     net = b2.Network(P, Ce, Ci, ext, se, si)
-    return net, {"E": (se, NE), "I": (si, NI)}, [Ce, Ci]
+    return net, {"E": (se, ne), "I": (si, ni)}, [Ce, Ci]
 
 
 if __name__ == "__main__":

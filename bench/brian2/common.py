@@ -3,6 +3,12 @@
 Every script takes the same arguments:
 
     NAME.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
+            [--counts FILE.npz] [--scale F]
+
+--counts writes every neuron's spike count and ISI coefficient of variation per population
+(arrays `<pop>_counts`, `<pop>_cv`, NaN for neurons with fewer than two ISIs) for the
+fidelity comparison (bench/fidelity.py); --scale multiplies the population sizes of the
+scripts that support it (Brunel: in-degrees are kept, so the mean-field input is the same).
 
 TARGET is a runtime code-generation target (numpy, cython) or cpp_standalone, the one the
 benchmark uses: the network is generated and compiled once (`device.build(run=False)`),
@@ -71,6 +77,8 @@ class Setup:
     build_dir: str
     dt_ms: float
     schedule: list
+    counts: str = None
+    scale: float = 1.0
 
     def delay(self, d):
         """Brian2 delay that makes a spike act in the same step as glia's delay d."""
@@ -100,6 +108,10 @@ def parse_args(default_target):
                         "loop is then timed with std::clock, CPU time)")
     p.add_argument("--build-dir", default=None,
                    help="standalone project directory (default: a new temporary one)")
+    p.add_argument("--counts", default=None,
+                   help="write per-neuron spike counts and ISI CVs to this .npz file")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="population size factor (scripts that support it)")
     return p.parse_args()
 
 
@@ -108,7 +120,10 @@ def setup(default_target="numpy", dt_ms=0.1, schedule=INPUT_BEFORE_THRESHOLD):
     a = parse_args(default_target)
     if a.threads < 0:
         raise SystemExit("--threads must be >= 0")
-    s = Setup(a.seed, a.duration, a.target, a.threads, a.build_dir, dt_ms, schedule)
+    s = Setup(a.seed, a.duration, a.target, a.threads, a.build_dir, dt_ms, schedule, a.counts,
+              a.scale)
+    if not a.scale > 0:
+        raise SystemExit("--scale must be > 0")
     if s.standalone:
         s.build_dir = s.build_dir or tempfile.mkdtemp(prefix="glia_bench_brian2_")
         os.makedirs(s.build_dir, exist_ok=True)
@@ -127,14 +142,29 @@ def rng(s):
     return np.random.default_rng(s.seed)
 
 
-def mean_cv_isi(monitor):
-    """Mean over neurons with >= 2 ISIs of std/mean of the ISIs."""
-    cvs = []
+def cv_per_neuron(monitor):
+    """std/mean of each neuron's ISIs; NaN for neurons with fewer than two ISIs."""
+    out = []
     for ts in monitor.spike_trains().values():
         isi = np.diff(np.asarray(ts / ms))
-        if len(isi) >= 2:
-            cvs.append(isi.std() / isi.mean())
-    return float(np.mean(cvs)) if cvs else 0.0
+        out.append(isi.std() / isi.mean() if len(isi) >= 2 else np.nan)
+    return np.asarray(out, dtype=float)
+
+
+def mean_cv_isi(monitor):
+    """Mean over neurons with >= 2 ISIs of std/mean of the ISIs."""
+    cvs = cv_per_neuron(monitor)
+    cvs = cvs[~np.isnan(cvs)]
+    return float(np.mean(cvs)) if len(cvs) else 0.0
+
+
+def write_counts(path, populations):
+    """Per-neuron spike counts and ISI CVs of every population (see --counts)."""
+    arrays = {}
+    for pop, (mon, size) in populations.items():
+        arrays[pop + "_counts"] = np.bincount(np.asarray(mon.i, dtype=np.int64), minlength=size)
+        arrays[pop + "_cv"] = cv_per_neuron(mon)
+    np.savez(path, **arrays)
 
 
 def _reuse_or_clear(s, name):
@@ -211,6 +241,8 @@ def run(s, net, populations, synapses, name, namespace):
         "spikes_total": sum(p["spikes"] for p in pops.values()),
         "populations": pops, "python_build_s": t_python, **times,
     }
+    if s.counts:
+        write_counts(s.counts, populations)
     print("BENCH_JSON " + json.dumps(result), flush=True)
     return result
 
