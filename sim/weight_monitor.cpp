@@ -43,9 +43,8 @@ std::size_t WeightMonitors::Monitor::bin(double v) const {
   const std::size_t bins = request.bins;
   if (v < request.low) return bins;
   if (!(v <= request.high)) return bins + 1;
-  const double x = (v - request.low) / (request.high - request.low) * static_cast<double>(bins);
-  std::size_t k = std::min(static_cast<std::size_t>(x), bins - 1);
-  // The division may round across an edge: the stored edges decide.
+  std::size_t k = std::min(static_cast<std::size_t>((v - request.low) * scale), bins - 1);
+  // The scaling may round across an edge: the stored edges decide.
   while (k > 0 && v < edges[k]) --k;
   while (k + 1 < bins && v >= edges[k + 1]) ++k;
   return k;
@@ -66,6 +65,7 @@ int WeightMonitors::add(const WeightMonitorRequest& request, RecordingSink* sink
     for (std::uint32_t k = 0; k <= request.bins; ++k)
       m.edges.push_back(request.low + (request.high - request.low) * k / request.bins);
     m.edges.back() = request.high;
+    m.scale = static_cast<double>(request.bins) / (request.high - request.low);
   } else {
     for (const auto& [j, i] : request.pairs) {
       // Appended piece by piece: GCC 12 reports a false -Wrestrict on "[" + std::string.
@@ -78,7 +78,9 @@ int WeightMonitors::add(const WeightMonitorRequest& request, RecordingSink* sink
       if (found.empty())
         throw std::invalid_argument("neurons " + pair + " of projection '" + pr.name +
                                     "' are not connected");
+      m.targets.resize(pr.blocks.size());
       for (const auto& [b, s] : found) {
+        if (!std::ranges::count(m.targets[b], i)) m.targets[b].push_back(i);
         m.per_block[b].emplace_back(static_cast<std::uint32_t>(m.columns++), s);
         m.pre.push_back(j);
         m.post.push_back(i);
@@ -163,9 +165,15 @@ void WeightMonitors::sample(std::uint64_t n, std::size_t b, std::uint64_t flush_
     if (!m.request.schedule.contains(n)) continue;
     const auto p = static_cast<std::size_t>(m.request.projection);
     Projection& pr = net_.projections()[p];
+    // Pending updates first: all of the block's for a histogram, only those into the
+    // chosen synapses' targets for snapshots.
     if (pr.plasticity && settled_[p][b] != static_cast<std::int64_t>(n)) {
-      pr.plasticity->settle(pr, b);
-      settled_[p][b] = static_cast<std::int64_t>(n);
+      if (m.request.histogram) {
+        pr.plasticity->settle(pr, b);
+        settled_[p][b] = static_cast<std::int64_t>(n);
+      } else if (!m.targets[b].empty()) {
+        pr.plasticity->settle_targets(pr, b, m.targets[b]);
+      }
     }
     const std::size_t row =
         static_cast<std::size_t>(m.request.schedule.count(n) - 1 - base(m, flush_from));

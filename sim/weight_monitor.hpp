@@ -57,16 +57,23 @@ class WeightMonitors {
 public:
   struct Monitor {
     WeightMonitorRequest request;
-    std::size_t columns = 0;              // chosen synapses: one per synapse; histogram: bins + 2
-    std::vector<double> edges;            // histogram: bins + 1
-    std::vector<std::uint64_t> pre, post; // chosen synapses, per column
-    std::vector<std::vector<std::pair<std::uint32_t, std::uint64_t>>>
-        per_block;                                        // (column, synapse)
-    std::vector<double> values;                           // chosen synapses: rows x columns
-    std::vector<std::vector<std::uint64_t>> block_counts; // histogram: per block, rows x columns
-    std::vector<std::uint64_t> counts; // histogram, summed over blocks: rows x columns
-    std::vector<double> times;         // ms, per row
-    std::size_t n_rows = 0;            // rows held (without a sink: all so far)
+    // Chosen synapses: one column per synapse; histogram: bins + 2.
+    std::size_t columns = 0;
+    // Histogram: bins + 1 edges, and bins / (high - low).
+    std::vector<double> edges;
+    double scale = 0.0;
+    // Chosen synapses: source and target per column; per block, (column, synapse index)
+    // and the distinct targets (whose pending updates are settled before reading).
+    std::vector<std::uint64_t> pre, post;
+    std::vector<std::vector<std::pair<std::uint32_t, std::uint64_t>>> per_block;
+    std::vector<std::vector<std::uint32_t>> targets;
+    // Rows held (with a sink: those of the current flush period; without: all so far):
+    // chosen synapses' values, histogram counts per block and summed over blocks, times.
+    std::vector<double> values;
+    std::vector<std::vector<std::uint64_t>> block_counts;
+    std::vector<std::uint64_t> counts;
+    std::vector<double> times; // ms
+    std::size_t n_rows = 0;    // without a sink: rows so far
 
     // Histogram column of value v: its bin, bins (below low) or bins + 1 (above high).
     std::size_t bin(double v) const;
