@@ -469,6 +469,31 @@ TEST_CASE("bad weight records name file, line and key", "[weights][io]") {
                     Catch::Contains("record #0.times[2]: times must increase, got 5 after 5"));
   e = error_of("projection = \"EE\"\ntimes = [1.0]\ninterval = 1.0\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains("record #0.times: give either 'times' or 'interval'"));
+  e = error_of("projection = \"EE\"\ninterval = 1.0\nstart = -0.1\nsynapses = [[0, 1]]\n");
+  CHECK_THAT(e,
+             Catch::Contains(at(5)) &&
+                 Catch::Contains("record #0.start: must be >= 0 and a multiple of the time step"));
+  // A valid one: the schedule in steps.
+  const Experiment ok = parse_experiment(
+      base +
+          "[[record]]\ntype = \"weights\"\nprojection = \"EE\"\ninterval = 2.5\nstart = 0.3\n"
+          "histogram = { bins = 3, low = 0.0, high = 1.0 }\nvariables = [\"delay\", \"weight\"]\n",
+      "w.toml");
+  CHECK(ok.records[0].weights.start == 0.3);
+  CHECK(ok.records[0].interval == 2.5);
+  CHECK(ok.records[0].variables == std::vector<std::string>{"delay", "weight"});
+  auto net = build_network(ok, 1);
+  Simulator sim(*net);
+  attach_records(ok, sim);
+  REQUIRE(sim.weight_monitors().monitors().size() == 2);
+  const SampleSchedule& sch = sim.weight_monitors().monitors()[0].request.schedule;
+  CHECK(sch.start == 3);
+  CHECK(sch.every == 25);
+  CHECK(sch.count(2) == 0);
+  CHECK(sch.count(3) == 1);
+  CHECK(sch.count(53) == 3);
+  CHECK(sch.contains(28));
+  CHECK_FALSE(sch.contains(29));
   e = error_of("projection = \"EE\"\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains("record #0.interval: required key missing"));
   e = error_of(
