@@ -590,27 +590,25 @@ private:
   }
   std::vector<ModulatorName> modulator_names_;
 
+  // The element of `all` named at n; an unknown name is reported with the nearest one.
+  template <class Spec>
+  const Spec& named(const toml::node& n, const std::string& key, const std::vector<Spec>& all,
+                    const char* what) const {
+    const std::string name = string(n, key);
+    std::vector<std::string> names;
+    for (const Spec& s : all) {
+      if (s.name == name) return s;
+      names.push_back(s.name);
+    }
+    fail(n, key, std::string("unknown ") + what + " '" + name + "'" + suggest(name, names));
+  }
   const PopulationSpec& population_ref(const toml::node& n, const std::string& key,
                                        const Experiment& ex) const {
-    const std::string name = string(n, key);
-    const int i = ex.population_index(name);
-    if (i < 0) {
-      std::vector<std::string> names;
-      for (const auto& p : ex.populations) names.push_back(p.name);
-      fail(n, key, "unknown population '" + name + "'" + suggest(name, names));
-    }
-    return ex.populations[static_cast<std::size_t>(i)];
+    return named(n, key, ex.populations, "population");
   }
   const ProjectionSpec& projection_ref(const toml::node& n, const std::string& key,
                                        const Experiment& ex) const {
-    const std::string name = string(n, key);
-    const int i = ex.projection_index(name);
-    if (i < 0) {
-      std::vector<std::string> names;
-      for (const auto& q : ex.projections) names.push_back(q.name);
-      fail(n, key, "unknown projection '" + name + "'" + suggest(name, names));
-    }
-    return ex.projections[static_cast<std::size_t>(i)];
+    return named(n, key, ex.projections, "projection");
   }
   // A point in time (ms) that falls on a step boundary: >= 0 and a multiple of dt.
   double step_time(const toml::node& n, const std::string& key) const {

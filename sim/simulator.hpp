@@ -7,7 +7,8 @@
 //                 weight into the target's ring slot at now + delay;
 //   5. learn:     modulators update from this step's spikes (thread 0, then a barrier);
 //                 plasticity rules act on this step's pre- and post-synaptic spikes (the
-//                 pre-synaptic events of most rules were handled on arrival, in phase 1).
+//                 pre-synaptic events of most rules were handled on arrival, in phase 1);
+//                 then weight monitors read the blocks just learned on (weight_monitor.hpp).
 // One OpenMP parallel region spans the whole run. Thread t owns block t of every
 // population: it integrates those neurons and writes every synapse that lands on them,
 // so propagation needs no locks and every sum is taken in one fixed order (projection,

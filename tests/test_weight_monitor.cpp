@@ -5,6 +5,7 @@
 // glia binary writes the same numbers under /weights.
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
+#include "recurrent_stdp.hpp"
 #include "run_glia.hpp"
 #include "sim/plasticity.hpp"
 #include "sim/simulator.hpp"
@@ -31,52 +32,11 @@ namespace {
 
 constexpr double kDt = 0.1;
 
-// 300 LIF neurons at about 120 Hz with additive STDP on their recurrent synapses (p = 0.1,
-// 8968 synapses): weights drift down quickly, so every sample sees different values.
-// `extra` is appended (records, or a second projection).
+// The plasticity tests' recurrent network (300 LIF neurons at about 120 Hz, additive
+// STDP on its 8968 E->E synapses: weights drift down quickly, so every sample sees
+// different values), with `extra` (records, a second projection) appended.
 std::string plastic_experiment(const std::string& extra = "") {
-  return R"([run]
-duration = 500.0
-dt = 0.1
-seed = 11
-flush_interval = 30.0
-
-[[population]]
-name = "E"
-model = "lif_delta"
-size = 300
-[population.params]
-tau_m = 20.0
-E_L = 0.0
-V_reset = 10.0
-V_th = 20.0
-[population.init]
-V_m = { dist = "uniform", low = 0.0, high = 20.0 }
-
-[[projection]]
-name = "EE"
-pre = "E"
-post = "E"
-weight = 0.5
-delay = 1.5
-[projection.connect]
-rule = "fixed_probability"
-p = 0.1
-[projection.plasticity]
-rule = "stdp"
-tau_plus = 20.0
-tau_minus = 25.0
-A_plus = 0.02
-A_minus = 0.021
-w_min = 0.0
-w_max = 1.0
-
-[[input]]
-type = "poisson"
-target = "E"
-rate = 9000.0
-weight = 0.2
-)" + extra;
+  return glia::test::recurrent_experiment() + extra;
 }
 
 // A static projection with drawn weights and delays and multapses, for the float-weight
@@ -432,51 +392,52 @@ TEST_CASE("bad weight records name file, line and key", "[weights][io]") {
   };
   auto at = [&](int offset) { return "w.toml:" + std::to_string(L + offset) + ":"; };
   // Line L + 3 is the first line of `record`.
-  std::string e = error_of("projection = \"EF\"\ninterval = 1.0\nhistogram = { bins = 5, low = "
+  std::string e = error_of("projection = \"E-E\"\ninterval = 1.0\nhistogram = { bins = 5, low = "
                            "0.0, high = 1.0 }\n");
   CHECK_THAT(e, Catch::Contains(at(3)) &&
-                    Catch::Contains("record #0.projection: unknown projection 'EF' (did you mean "
-                                    "'EE'?)"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1], [300, 2]]\n");
+                    Catch::Contains("record #0.projection: unknown projection 'E-E' (did you mean "
+                                    "'E->E'?)"));
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1], [300, 2]]\n");
   CHECK_THAT(e, Catch::Contains(at(5)) &&
                     Catch::Contains("record #0.synapses[1]: pre neuron 300 is out of range "
                                     "(population 'E' has 300 neurons)"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1], [0, 1]]\n");
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1], [0, 1]]\n");
   CHECK_THAT(e, Catch::Contains(at(5)) && Catch::Contains("pair [0, 1] is listed twice"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1, 2]]\n");
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1, 2]]\n");
   CHECK_THAT(e, Catch::Contains("record #0.synapses[0]: expected a [pre, post] pair"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nhistogram = { bins = 0, low = 0.0, high = "
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nhistogram = { bins = 0, low = 0.0, high = "
                "1.0 }\n");
   CHECK_THAT(e, Catch::Contains(at(5)) &&
                     Catch::Contains("record #0.histogram.bins: must be an integer in [1, "));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nhistogram = { bins = 5, low = 1.0, high = "
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nhistogram = { bins = 5, low = 1.0, high = "
                "1.0 }\n");
   CHECK_THAT(e, Catch::Contains(at(5)) &&
                     Catch::Contains("record #0.histogram.high: must be greater than low = 1"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nhistogram = { bins = 5, low = 0.0, hihg = "
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nhistogram = { bins = 5, low = 0.0, hihg = "
                "1.0 }\n");
   CHECK_THAT(e, Catch::Contains("record #0.histogram.hihg: unknown key (did you mean 'high'?)"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\n");
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\n");
   CHECK_THAT(e, Catch::Contains("record #0.synapses: required key missing"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1]]\nhistogram = { bins = 5, "
-               "low = 0.0, high = 1.0 }\n");
+  e = error_of(
+      "projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1]]\nhistogram = { bins = 5, "
+      "low = 0.0, high = 1.0 }\n");
   CHECK_THAT(e, Catch::Contains(at(6)) && Catch::Contains("not both"));
-  e = error_of("projection = \"EE\"\ninterval = 0.25\nsynapses = [[0, 1]]\n");
+  e = error_of("projection = \"E->E\"\ninterval = 0.25\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains(at(4)) &&
                     Catch::Contains("record #0.interval: must be a multiple of the time step"));
-  e = error_of("projection = \"EE\"\ntimes = [0.0, 5.0, 5.0]\nsynapses = [[0, 1]]\n");
+  e = error_of("projection = \"E->E\"\ntimes = [0.0, 5.0, 5.0]\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains(at(4)) &&
                     Catch::Contains("record #0.times[2]: times must increase, got 5 after 5"));
-  e = error_of("projection = \"EE\"\ntimes = [1.0]\ninterval = 1.0\nsynapses = [[0, 1]]\n");
+  e = error_of("projection = \"E->E\"\ntimes = [1.0]\ninterval = 1.0\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains("record #0.times: give either 'times' or 'interval'"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nstart = -0.1\nsynapses = [[0, 1]]\n");
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nstart = -0.1\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e,
              Catch::Contains(at(5)) &&
                  Catch::Contains("record #0.start: must be >= 0 and a multiple of the time step"));
   // A valid one: the schedule in steps.
   const Experiment ok = parse_experiment(
       base +
-          "[[record]]\ntype = \"weights\"\nprojection = \"EE\"\ninterval = 2.5\nstart = 0.3\n"
+          "[[record]]\ntype = \"weights\"\nprojection = \"E->E\"\ninterval = 2.5\nstart = 0.3\n"
           "histogram = { bins = 3, low = 0.0, high = 1.0 }\nvariables = [\"delay\", \"weight\"]\n",
       "w.toml");
   CHECK(ok.records[0].weights.start == 0.3);
@@ -494,18 +455,18 @@ TEST_CASE("bad weight records name file, line and key", "[weights][io]") {
   CHECK(sch.count(53) == 3);
   CHECK(sch.contains(28));
   CHECK_FALSE(sch.contains(29));
-  e = error_of("projection = \"EE\"\nsynapses = [[0, 1]]\n");
+  e = error_of("projection = \"E->E\"\nsynapses = [[0, 1]]\n");
   CHECK_THAT(e, Catch::Contains("record #0.interval: required key missing"));
   e = error_of(
-      "projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1]]\nvariables = [\"wieght\"]\n");
+      "projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1]]\nvariables = [\"wieght\"]\n");
   CHECK_THAT(e, Catch::Contains(at(6)) &&
                     Catch::Contains("record #0.variables[0]: unknown synapse variable 'wieght' "
                                     "(did you mean 'weight'?)"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1]]\nsynapse = 3\n");
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1]]\nsynapse = 3\n");
   CHECK_THAT(e, Catch::Contains("record #0.synapse: unknown key (did you mean 'synapses'?)"));
-  e = error_of("projection = \"EE\"\ninterval = 1.0\nsynapses = [[0, 1]]\n\n[[record]]\ntype = "
-               "\"weights\"\nprojection = \"EE\"\ninterval = 2.0\nsynapses = [[0, 2]]\n");
-  CHECK_THAT(e, Catch::Contains("record #1: synapses of 'weight' of projection 'EE' are already "
+  e = error_of("projection = \"E->E\"\ninterval = 1.0\nsynapses = [[0, 1]]\n\n[[record]]\ntype = "
+               "\"weights\"\nprojection = \"E->E\"\ninterval = 2.0\nsynapses = [[0, 2]]\n");
+  CHECK_THAT(e, Catch::Contains("record #1: synapses of 'weight' of projection 'E->E' are already "
                                 "recorded at " +
                                 at(1)));
 }
@@ -526,18 +487,19 @@ TEST_CASE("glia run writes weight reports under /weights", "[weights][cli]") {
   const std::string records = R"(
 [[record]]
 type = "weights"
-projection = "EE"
+projection = "E->E"
 histogram = { bins = 20, low = 0.0, high = 1.0 }
 interval = 100.0
 
 [[record]]
 type = "weights"
-projection = "EE"
+projection = "E->E"
 variables = ["weight", "delay"]
 times = [0.0, 12.3, 250.0, 499.9]
 synapses = [)" + list + "]\n";
   const std::string path = dir.write("w.toml", plastic_experiment(records));
-  const auto r = run_glia("run " + path + " -q --threads 2 -o " + (dir / "w.h5"), dir);
+  const auto r =
+      run_glia("run " + path + " -q --threads 2 --set run.duration=500 -o " + (dir / "w.h5"), dir);
   INFO(r.err);
   REQUIRE(r.code == 0);
   const std::string out = dir / "w.h5";
@@ -548,7 +510,7 @@ synapses = [)" + list + "]\n";
   attach_records(parse_experiment(plastic_experiment(records), "w.toml"), sim);
   sim.run(5000);
 
-  const std::string h = "/weights/EE/weight/histogram/";
+  const std::string h = "/weights/E->E/weight/histogram/";
   const auto counts = read_dataset<std::uint64_t>(out, h + "counts");
   const auto under = read_dataset<std::uint64_t>(out, h + "underflow");
   const auto over = read_dataset<std::uint64_t>(out, h + "overflow");
@@ -570,7 +532,7 @@ synapses = [)" + list + "]\n";
     CHECK(static_cast<double>(sum) == n);
   }
 
-  const std::string s = "/weights/EE/weight/synapses/";
+  const std::string s = "/weights/E->E/weight/synapses/";
   const auto data = read_dataset<double>(out, s + "data");
   CHECK(same_bits(data, sink.values[1]));
   CHECK(data.size() == 4 * pairs.size());
@@ -587,9 +549,9 @@ synapses = [)" + list + "]\n";
     CHECK(post[k] == pairs[k].second);
   }
   CHECK(data[0] == 0.5);
-  const auto delays = read_dataset<double>(out, "/weights/EE/delay/synapses/data");
+  const auto delays = read_dataset<double>(out, "/weights/E->E/delay/synapses/data");
   CHECK(delays == std::vector<double>(4 * pairs.size(), 1.5));
-  std::printf("glia run: /weights/EE/weight/histogram %zu x 20, /weights/EE/weight/synapses "
+  std::printf("glia run: /weights/E->E/weight/histogram %zu x 20, /weights/E->E/weight/synapses "
               "4 x %zu, equal to the in-process monitors\n",
               under.size(), pairs.size());
 
@@ -606,6 +568,6 @@ synapses = [)" + list + "]\n";
                         Catch::Contains("record #1.synapses[" + std::to_string(pairs.size()) +
                                         "]: neurons [" + std::to_string(missing.first) + ", " +
                                         std::to_string(missing.second) +
-                                        "] are not connected by projection 'EE'"));
+                                        "] are not connected by projection 'E->E'"));
   CHECK_FALSE(std::filesystem::exists(dir / "bad.h5"));
 }
