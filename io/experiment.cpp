@@ -561,6 +561,8 @@ private:
   RecordSpec record(const toml::table& t, std::size_t index, const Experiment& ex) const;
   RecordSpec modulator_record(const toml::table& t, const std::string& prefix,
                               const Experiment& ex) const;
+  RecordSpec weights_record(const toml::table& t, const std::string& prefix,
+                            const Experiment& ex) const;
   double interval(const toml::node& n, const std::string& key) const {
     const double v = finite(n, key);
     const double steps = v / dt_;
@@ -588,16 +590,34 @@ private:
   }
   std::vector<ModulatorName> modulator_names_;
 
+  // The element of `all` named at n; an unknown name is reported with the nearest one.
+  template <class Spec>
+  const Spec& named(const toml::node& n, const std::string& key, const std::vector<Spec>& all,
+                    const char* what) const {
+    const std::string name = string(n, key);
+    std::vector<std::string> names;
+    for (const Spec& s : all) {
+      if (s.name == name) return s;
+      names.push_back(s.name);
+    }
+    fail(n, key, std::string("unknown ") + what + " '" + name + "'" + suggest(name, names));
+  }
   const PopulationSpec& population_ref(const toml::node& n, const std::string& key,
                                        const Experiment& ex) const {
-    const std::string name = string(n, key);
-    const int i = ex.population_index(name);
-    if (i < 0) {
-      std::vector<std::string> names;
-      for (const auto& p : ex.populations) names.push_back(p.name);
-      fail(n, key, "unknown population '" + name + "'" + suggest(name, names));
-    }
-    return ex.populations[static_cast<std::size_t>(i)];
+    return named(n, key, ex.populations, "population");
+  }
+  const ProjectionSpec& projection_ref(const toml::node& n, const std::string& key,
+                                       const Experiment& ex) const {
+    return named(n, key, ex.projections, "projection");
+  }
+  // A point in time (ms) that falls on a step boundary: >= 0 and a multiple of dt.
+  double step_time(const toml::node& n, const std::string& key) const {
+    const double v = finite(n, key);
+    const double steps = v / dt_;
+    if (v < 0 || std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+      fail(n, key,
+           "must be >= 0 and a multiple of the time step dt = " + fmt(dt_) + " ms, got " + fmt(v));
+    return v;
   }
   std::string port(const toml::node& n, const std::string& key, const PopulationSpec& pop) const {
     const std::string p = string(n, key);
@@ -1245,9 +1265,10 @@ RecordSpec Validator::record(const toml::table& t, std::size_t index, const Expe
   r.where = loc(t);
   const std::string prefix = "record #" + std::to_string(index);
   const std::string type =
-      choice(required(t, prefix, "type", " ('spikes', 'state' or 'modulator')"), prefix + ".type",
-             {"spikes", "state", "modulator"}, "record type");
+      choice(required(t, prefix, "type", " ('spikes', 'state', 'modulator' or 'weights')"),
+             prefix + ".type", {"spikes", "state", "modulator", "weights"}, "record type");
   if (type == "modulator") return modulator_record(t, prefix, ex);
+  if (type == "weights") return weights_record(t, prefix, ex);
   r.type = type == "spikes" ? RecordSpec::Type::spikes : RecordSpec::Type::state;
   if (r.type == RecordSpec::Type::spikes)
     check_keys(t, prefix, {"type", "population", "neurons"}, "unknown key",
@@ -1362,13 +1383,7 @@ ModulatorSpec Validator::modulator(const toml::table& t, std::size_t index,
     } else if (o.kind == ObjectRefSpec::Kind::population) {
       names.push_back(population_ref(*n, key, ex).name);
     } else {
-      const std::string pr = string(*n, key);
-      if (ex.projection_index(pr) < 0) {
-        std::vector<std::string> all;
-        for (const auto& q : ex.projections) all.push_back(q.name);
-        fail(*n, key, "unknown projection '" + pr + "'" + suggest(pr, all));
-      }
-      names.push_back(pr);
+      names.push_back(projection_ref(*n, key, ex).name);
     }
     m.objects.push_back(std::move(names));
   }
@@ -1419,6 +1434,127 @@ RecordSpec Validator::modulator_record(const toml::table& t, const std::string& 
           integer(*a.get(k), prefix + ".neurons[" + std::to_string(k) + "]", 0, 4294967295LL)));
   }
   if (const auto* n = t.get("interval")) r.interval = interval(*n, prefix + ".interval");
+  return r;
+}
+
+RecordSpec Validator::weights_record(const toml::table& t, const std::string& prefix,
+                                     const Experiment& ex) const {
+  RecordSpec r;
+  r.where = loc(t);
+  r.type = RecordSpec::Type::weights;
+  WeightRecordSpec& w = r.weights;
+  w.prefix = prefix;
+  check_keys(
+      t, prefix,
+      {"type", "projection", "synapses", "histogram", "variables", "interval", "start", "times"});
+  const ProjectionSpec& proj =
+      projection_ref(required(t, prefix, "projection", " (the name of a [[projection]])"),
+                     prefix + ".projection", ex);
+  w.projection = proj.name;
+
+  const toml::node* syn = t.get("synapses");
+  const toml::node* hist = t.get("histogram");
+  if (syn && hist)
+    fail(*hist, prefix + ".histogram",
+         "give either 'synapses' or 'histogram', not both (use one record for each)");
+  if (!syn && !hist)
+    fail(
+        t, prefix + ".synapses",
+        "required key missing (a list of [pre, post] pairs; or 'histogram' = { bins, low, high })");
+  if (syn) {
+    const std::string key = prefix + ".synapses";
+    const PopulationSpec& pre =
+        ex.populations[static_cast<std::size_t>(ex.population_index(proj.pre))];
+    const PopulationSpec& post =
+        ex.populations[static_cast<std::size_t>(ex.population_index(proj.post))];
+    const auto& a = array(*syn, key, "[pre, post] pairs");
+    if (a.empty()) fail(*syn, key, "must list at least one [pre, post] pair");
+    std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string ek = key + "[" + std::to_string(k) + "]";
+      const toml::node& e = *a.get(k);
+      const toml::array* pair = e.as_array();
+      if (!pair || pair->size() != 2) fail(e, ek, "expected a [pre, post] pair of neuron indices");
+      std::uint32_t ends[2] = {0, 0};
+      for (int side = 0; side < 2; ++side) {
+        const PopulationSpec& pop = side == 0 ? pre : post;
+        const toml::node& v = *pair->get(static_cast<std::size_t>(side));
+        const std::int64_t i = integer(v, ek + "[" + std::to_string(side) + "]", 0,
+                                       std::numeric_limits<std::int64_t>::max());
+        if (i >= static_cast<std::int64_t>(pop.size))
+          fail(v, ek,
+               std::string(side == 0 ? "pre" : "post") + " neuron " + std::to_string(i) +
+                   " is out of range (population '" + pop.name + "' has " +
+                   std::to_string(pop.size) + " neurons)");
+        ends[side] = static_cast<std::uint32_t>(i);
+      }
+      if (!seen.insert({ends[0], ends[1]}).second)
+        fail(e, ek,
+             "pair [" + std::to_string(ends[0]) + ", " + std::to_string(ends[1]) +
+                 "] is listed twice");
+      w.synapses.emplace_back(ends[0], ends[1]);
+      w.synapse_where.push_back(loc(e));
+    }
+  } else {
+    const std::string key = prefix + ".histogram";
+    const toml::table& h = as_table(*hist, key);
+    check_keys(h, key, {"bins", "low", "high"});
+    w.bins = static_cast<std::uint32_t>(
+        integer(required(h, key, "bins", " (number of bins)"), key + ".bins", 1, 1000000));
+    w.low = finite(required(h, key, "low", " (lower edge of the first bin)"), key + ".low");
+    const toml::node& hn = required(h, key, "high", " (upper edge of the last bin)");
+    w.high = finite(hn, key + ".high");
+    if (!(w.low < w.high))
+      fail(hn, key + ".high", "must be greater than low = " + fmt(w.low) + ", got " + fmt(w.high));
+  }
+
+  if (const auto* vn = t.get("variables")) {
+    const std::vector<std::string> names{"weight", "delay"};
+    const auto& a = array(*vn, prefix + ".variables", "variable names");
+    if (a.empty()) fail(*vn, prefix + ".variables", "must name 'weight', 'delay' or both");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string ek = prefix + ".variables[" + std::to_string(k) + "]";
+      const std::string v = choice(*a.get(k), ek, names, "synapse variable");
+      if (contains(r.variables, v)) fail(*a.get(k), ek, "'" + v + "' is listed twice");
+      r.variables.push_back(v);
+    }
+  } else {
+    r.variables = {"weight"};
+  }
+
+  const toml::node* iv = t.get("interval");
+  const toml::node* tv = t.get("times");
+  const toml::node* sv = t.get("start");
+  if (tv && (iv || sv))
+    fail(*tv, prefix + ".times", "give either 'times' or 'interval' (and 'start'), not both");
+  if (!tv && !iv)
+    fail(t, prefix + ".interval",
+         "required key missing (ms between samples; or 'times', a list of sample times in ms)");
+  if (iv) r.interval = interval(*iv, prefix + ".interval");
+  if (sv) w.start = step_time(*sv, prefix + ".start");
+  if (tv) {
+    const auto& a = array(*tv, prefix + ".times", "times (ms)");
+    if (a.empty()) fail(*tv, prefix + ".times", "must list at least one time");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string ek = prefix + ".times[" + std::to_string(k) + "]";
+      const double v = step_time(*a.get(k), ek);
+      if (!w.times.empty() && v <= w.times.back())
+        fail(*a.get(k), ek, "times must increase, got " + fmt(v) + " after " + fmt(w.times.back()));
+      w.times.push_back(v);
+    }
+  }
+
+  // One report per projection, variable and kind: a second one would overwrite the first.
+  for (const auto& q : ex.records) {
+    if (q.type != RecordSpec::Type::weights || q.weights.projection != w.projection ||
+        q.weights.synapses.empty() != w.synapses.empty())
+      continue;
+    for (const auto& v : r.variables)
+      if (contains(q.variables, v))
+        fail(t, prefix,
+             std::string(w.synapses.empty() ? "a histogram" : "synapses") + " of '" + v +
+                 "' of projection '" + w.projection + "' are already recorded at " + q.where.str());
+  }
   return r;
 }
 

@@ -111,13 +111,26 @@ struct ModulatorSpec {
   SourceLocation where;
 };
 
+// [[record]] type = "weights": a projection's synapse variables, sampled on a schedule.
+struct WeightRecordSpec {
+  std::string prefix; // "record #3", the key prefix of messages
+  std::string projection;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> synapses; // (pre, post); empty: histogram
+  std::vector<SourceLocation> synapse_where;                     // per pair
+  std::uint32_t bins = 0;                                        // histogram
+  double low = 0.0, high = 0.0;
+  double start = 0.0;        // ms, first sample of an interval schedule
+  std::vector<double> times; // ms; explicit schedule when not empty (else `interval`)
+};
+
 struct RecordSpec {
-  enum class Type { spikes, state, modulator };
+  enum class Type { spikes, state, modulator, weights };
   Type type = Type::spikes;
   std::string population;             // spikes, state; for modulator records: the modulator's name
-  std::vector<std::string> variables; // state
+  std::vector<std::string> variables; // state; weights: "weight", "delay"
   std::vector<std::uint32_t> neurons; // empty: all (spikes) or neuron 0 (state)
   double interval = -1.0;             // state sampling, ms; < 0: dt
+  WeightRecordSpec weights;           // weights
   SourceLocation where;
 };
 

@@ -165,6 +165,57 @@ void put_string_attribute(hid_t object, const std::string& name, const std::stri
   put_attribute(object, name, type.get(), &text, path, object_path);
 }
 
+// A 2-D dataset of `columns` columns that grows by rows, in chunks of whole rows of about
+// chunk_elements values; a zero-width one still needs a positive chunk width, so its
+// width is left unlimited.
+hid_t create_rows(hid_t location, const char* name, hid_t type, hsize_t columns,
+                  const std::string& path, const std::string& what) {
+  const std::array<hsize_t, 2> zero{0, columns},
+      maximum{H5S_UNLIMITED, columns == 0 ? H5S_UNLIMITED : columns},
+      chunk{std::max<hsize_t>(1, chunk_elements / std::max<hsize_t>(columns, 1)),
+            std::max<hsize_t>(columns, 1)};
+  Handle space(check(H5Screate_simple(2, zero.data(), maximum.data()), path, what), H5Sclose);
+  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), path, what), H5Pclose);
+  check(H5Pset_chunk(props.get(), 2, chunk.data()), path, what);
+  return check(H5Dcreate2(location, name, type, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+               path, what);
+}
+
+// Grows a dataset holding `old_rows` rows by `count` rows of `columns` values (a 1-D
+// dataset: columns == 0) and writes them.
+void append_rows(hid_t set, hsize_t old_rows, hsize_t count, hsize_t columns, hid_t type,
+                 const void* data, const std::string& path, const std::string& what) {
+  const std::array<hsize_t, 2> extent{old_rows + count, columns};
+  check(H5Dset_extent(set, extent.data()), path, what);
+  write_rows(set, old_rows, count, columns, type, data, path, what);
+}
+
+// mapping/time = [start, stop, step] (ms) of a regularly sampled report; stop is
+// rewritten by set_time_stop as rows are appended.
+hid_t create_time_mapping(hid_t mapping, double start, double interval, const std::string& path,
+                          const std::string& what, const std::string& object_path) {
+  const std::array<double, 3> time{start, start, interval};
+  const hsize_t three = 3;
+  Handle space(check(H5Screate_simple(1, &three, nullptr), path, what), H5Sclose);
+  Handle set(check(H5Dcreate2(mapping, "time", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT),
+                   path, what),
+             H5Dclose);
+  check(H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()), path,
+        what);
+  put_string_attribute(set.get(), "units", "ms", path, object_path);
+  return set.release();
+}
+
+void set_time_stop(hid_t time, double stop, const std::string& path, const std::string& what) {
+  const hsize_t one = 1, at = 1;
+  Handle file_space(check(H5Dget_space(time), path, what), H5Sclose);
+  check(H5Sselect_elements(file_space.get(), H5S_SELECT_SET, 1, &at), path, what);
+  Handle memory_space(check(H5Screate_simple(1, &one, nullptr), path, what), H5Sclose);
+  check(H5Dwrite(time, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT, &stop),
+        path, what);
+}
+
 } // namespace
 
 Hdf5Output::Hdf5Output(const std::string& path) : path_(path) {
@@ -305,29 +356,10 @@ void Hdf5Output::declare_state(int id, const StateReportInfo& info) {
   report.interval = info.interval;
   report.name = name;
 
-  const std::array<double, 3> time{info.start, info.start, info.interval};
-  const hsize_t three = 3;
-  Handle time_space(check(H5Screate_simple(1, &three, nullptr), path_, what), H5Sclose);
-  Handle time_set(check(H5Dcreate2(mapping.get(), "time", H5T_IEEE_F64LE, time_space.get(),
-                                   H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                        path_, what),
+  Handle time_set(create_time_mapping(mapping.get(), info.start, info.interval, path_, what,
+                                      group_path + "/mapping/time"),
                   H5Dclose);
-  check(H5Dwrite(time_set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()),
-        path_, what);
-  put_string_attribute(time_set.get(), "units", "ms", path_, group_path + "/mapping/time");
-
-  // Chunks of whole rows, about chunk_elements values each; a zero-width report
-  // still needs a positive chunk width, so its width is left unlimited.
-  const std::array<hsize_t, 2> zero{0, n}, maximum{H5S_UNLIMITED, n == 0 ? H5S_UNLIMITED : n},
-      chunk{std::max<hsize_t>(1, chunk_elements / std::max<hsize_t>(n, 1)),
-            std::max<hsize_t>(n, 1)};
-  Handle space(check(H5Screate_simple(2, zero.data(), maximum.data()), path_, what), H5Sclose);
-  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), path_, what), H5Pclose);
-  check(H5Pset_chunk(props.get(), 2, chunk.data()), path_, what);
-  Handle data(check(H5Dcreate2(group.get(), "data", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                               props.get(), H5P_DEFAULT),
-                    path_, what),
-              H5Dclose);
+  Handle data(create_rows(group.get(), "data", H5T_IEEE_F64LE, n, path_, what), H5Dclose);
   put_string_attribute(data.get(), "units", info.unit, path_, group_path + "/data");
 
   report.data = data.release();
@@ -355,14 +387,131 @@ void Hdf5Output::append_state(int id, std::span<const double> rows, std::size_t 
                path_, what);
   report.rows += n_rows;
   // Readers derive the number of frames from (stop - start) / step.
-  const double stop = report.start + static_cast<double>(report.rows) * report.interval;
-  const hsize_t one = 1, at = 1;
-  Handle file_space(check(H5Dget_space(report.time), path_, what), H5Sclose);
-  check(H5Sselect_elements(file_space.get(), H5S_SELECT_SET, 1, &at), path_, what);
-  Handle memory_space(check(H5Screate_simple(1, &one, nullptr), path_, what), H5Sclose);
-  check(H5Dwrite(report.time, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                 &stop),
-        path_, what);
+  set_time_stop(report.time, report.start + static_cast<double>(report.rows) * report.interval,
+                path_, what);
+}
+
+void Hdf5Output::declare_weights(int id, const WeightReportInfo& info) {
+  require_open();
+  check_name("projection", info.projection);
+  check_name("variable", info.variable);
+  const std::string kind = info.histogram ? "histogram" : "synapses";
+  const std::string name = info.projection + "/" + info.variable + "/" + kind;
+  if (weights_.contains(id))
+    throw std::invalid_argument("weight report " + std::to_string(id) + " declared twice");
+  if (!info.explicit_times && !(info.interval > 0.0))
+    throw std::invalid_argument("weight report '" + name + "' has a non-positive interval");
+  if (std::ranges::any_of(weights_, [&](const auto& w) { return w.second.name == name; }))
+    throw std::invalid_argument("weight report '" + name + "' declared twice");
+  if (info.histogram ? info.bin_edges.size() < 2
+                     : info.pre.empty() || info.pre.size() != info.post.size())
+    throw std::invalid_argument("weight report '" + name + "' has no bins or no synapses");
+  const std::string group_path = "/weights/" + name;
+  const std::string what = "cannot create '" + group_path + "'";
+  Handle group(open_or_create(file_, group_path, path_), H5Oclose);
+  Handle mapping(
+      check(H5Gcreate2(group.get(), "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path_, what),
+      H5Gclose);
+
+  WeightReport report;
+  report.name = name;
+  report.histogram = info.histogram;
+  report.start = info.start;
+  report.interval = info.interval;
+  report.explicit_times = info.explicit_times;
+  Handle time(info.explicit_times
+                  ? create_extendible(mapping.get(), "times", H5T_IEEE_F64LE, path_, what)
+                  : create_time_mapping(mapping.get(), info.start, info.interval, path_, what,
+                                        group_path + "/mapping/time"),
+              H5Dclose);
+  if (info.explicit_times)
+    put_string_attribute(time.get(), "units", "ms", path_, group_path + "/mapping/times");
+  const bool h = info.histogram;
+  report.columns = h ? info.bin_edges.size() - 1 : info.pre.size();
+  Handle data(create_rows(group.get(), h ? "counts" : "data", h ? H5T_STD_U64LE : H5T_IEEE_F64LE,
+                          report.columns, path_, what),
+              H5Dclose);
+  Handle under(h ? create_extendible(group.get(), "underflow", H5T_STD_U64LE, path_, what)
+                 : H5I_INVALID_HID,
+               H5Dclose);
+  Handle over(h ? create_extendible(group.get(), "overflow", H5T_STD_U64LE, path_, what)
+                : H5I_INVALID_HID,
+              H5Dclose);
+  if (h) {
+    write_fixed(group.get(), "bin_edges", H5T_IEEE_F64LE, info.bin_edges.data(),
+                info.bin_edges.size(), path_, what);
+    Handle set(check(H5Dopen2(group.get(), "bin_edges", H5P_DEFAULT), path_, what), H5Dclose);
+    put_string_attribute(set.get(), "units", info.unit, path_, group_path + "/bin_edges");
+    // Every row's counts, underflow and overflow add up to this.
+    put_attribute(group.get(), "n_synapses", H5T_NATIVE_UINT64, &info.n_synapses, path_,
+                  group_path);
+  } else {
+    write_fixed(mapping.get(), "pre", H5T_STD_U64LE, info.pre.data(), report.columns, path_, what);
+    write_fixed(mapping.get(), "post", H5T_STD_U64LE, info.post.data(), report.columns, path_,
+                what);
+    put_string_attribute(data.get(), "units", info.unit, path_, group_path + "/data");
+  }
+  report.data = data.release();
+  report.time = time.release();
+  report.underflow = under.release();
+  report.overflow = over.release();
+  weights_.emplace(id, std::move(report));
+}
+
+Hdf5Output::WeightReport& Hdf5Output::weight_report(int id, std::size_t values, std::size_t n_rows,
+                                                    std::size_t extra) {
+  require_open();
+  auto found = weights_.find(id);
+  if (found == weights_.end())
+    throw std::invalid_argument("weight report " + std::to_string(id) + " was not declared");
+  WeightReport& report = found->second;
+  if (values != n_rows * (report.columns + extra))
+    throw std::invalid_argument("weight report '" + report.name + "' got " +
+                                std::to_string(values) + " values for " + std::to_string(n_rows) +
+                                " rows of " + std::to_string(report.columns + extra));
+  return report;
+}
+
+void Hdf5Output::append_weight_times(WeightReport& report, std::span<const double> times) {
+  const std::string what = "cannot append to weight report '" + report.name + "'";
+  if (report.explicit_times)
+    append_rows(report.time, report.rows, times.size(), 0, H5T_NATIVE_DOUBLE, times.data(), path_,
+                what);
+  report.rows += times.size();
+  if (!report.explicit_times)
+    set_time_stop(report.time, report.start + static_cast<double>(report.rows) * report.interval,
+                  path_, what);
+}
+
+void Hdf5Output::append_weights(int id, std::span<const double> times,
+                                std::span<const double> rows) {
+  WeightReport& report = weight_report(id, rows.size(), times.size(), 0);
+  if (times.empty()) return;
+  const std::string what = "cannot append to weight report '" + report.name + "'";
+  append_rows(report.data, report.rows, times.size(), report.columns, H5T_NATIVE_DOUBLE,
+              rows.data(), path_, what);
+  append_weight_times(report, times);
+}
+
+void Hdf5Output::append_weight_histogram(int id, std::span<const double> times,
+                                         std::span<const std::uint64_t> rows) {
+  WeightReport& report = weight_report(id, rows.size(), times.size(), 2);
+  if (times.empty()) return;
+  const std::string what = "cannot append to weight report '" + report.name + "'";
+  // Rows are the bins, then underflow and overflow: split into the three datasets.
+  const std::size_t n = times.size(), bins = report.columns;
+  std::vector<std::uint64_t> counts, under(n), over(n);
+  counts.reserve(n * bins);
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::uint64_t* row = rows.data() + r * (bins + 2);
+    counts.insert(counts.end(), row, row + bins);
+    under[r] = row[bins];
+    over[r] = row[bins + 1];
+  }
+  append_rows(report.data, report.rows, n, bins, H5T_NATIVE_UINT64, counts.data(), path_, what);
+  append_rows(report.underflow, report.rows, n, 0, H5T_NATIVE_UINT64, under.data(), path_, what);
+  append_rows(report.overflow, report.rows, n, 0, H5T_NATIVE_UINT64, over.data(), path_, what);
+  append_weight_times(report, times);
 }
 
 void Hdf5Output::flush() {
@@ -403,8 +552,12 @@ void Hdf5Output::close() {
     ok &= H5Dclose(report.data) >= 0;
     ok &= H5Dclose(report.time) >= 0;
   }
+  for (auto& [id, report] : weights_)
+    for (Hid set : {report.data, report.time, report.underflow, report.overflow})
+      if (set != invalid) ok &= H5Dclose(set) >= 0;
   spikes_.clear();
   states_.clear();
+  weights_.clear();
   ok &= H5Fclose(std::exchange(file_, invalid)) >= 0;
   if (!ok) fail(path_, "cannot finish writing");
 }

@@ -1,6 +1,6 @@
 // The HDF5 results file of a run: spikes and state reports in the SONATA layouts
-// (readable with h5py, without glia), plus metadata and metrics as
-// attributes. Data is appended incrementally; flush() makes it durable, so a killed
+// (readable with h5py, without glia), weight reports under /weights, plus metadata and
+// metrics as attributes. Data is appended incrementally; flush() makes it durable, so a killed
 // run leaves a readable file holding everything up to the last flush.
 #pragma once
 
@@ -35,6 +35,13 @@ public:
                      std::span<const std::uint64_t> node_ids) override;
   void declare_state(int id, const StateReportInfo& info) override;
   void append_state(int id, std::span<const double> rows, std::size_t n_rows) override;
+  // /weights/<projection>/<variable>/synapses: data (time x synapses), mapping/pre, post;
+  // /weights/<projection>/<variable>/histogram: counts (time x bins), bin_edges, underflow,
+  // overflow; both with mapping/time [start, stop, step] or mapping/times.
+  void declare_weights(int id, const WeightReportInfo& info) override;
+  void append_weights(int id, std::span<const double> times, std::span<const double> rows) override;
+  void append_weight_histogram(int id, std::span<const double> times,
+                               std::span<const std::uint64_t> rows) override;
   void flush() override;
 
   // Sets (or replaces) an attribute on the group or dataset at `object_path` ("/" is
@@ -67,12 +74,28 @@ private:
     std::string name; // "population/variable", for messages
   };
 
+  struct WeightReport {
+    Hid data = invalid;                          // data or counts
+    Hid time = invalid;                          // mapping/time, or mapping/times (grows)
+    Hid underflow = invalid, overflow = invalid; // histograms
+    bool histogram = false, explicit_times = false;
+    std::uint64_t columns = 0; // synapses or bins
+    std::uint64_t rows = 0;
+    double start = 0.0, interval = 0.0;
+    std::string name; // "projection/variable/kind", for messages
+  };
+
   void require_open() const;
+  // The declared report `id`, after checking that `values` fill n_rows rows of its
+  // columns plus `extra`.
+  WeightReport& weight_report(int id, std::size_t values, std::size_t n_rows, std::size_t extra);
+  void append_weight_times(WeightReport& report, std::span<const double> times);
 
   std::string path_;
   Hid file_ = invalid;
   std::map<std::string, SpikeReport> spikes_;
   std::map<int, StateReport> states_;
+  std::map<int, WeightReport> weights_;
 };
 
 } // namespace glia

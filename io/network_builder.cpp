@@ -6,6 +6,7 @@
 #include "plasticity/modulator.hpp"
 #include "plasticity/rule.hpp"
 #include "sim/plasticity.hpp"
+#include "sim/weight_monitor.hpp"
 
 #include <omp.h>
 
@@ -375,6 +376,43 @@ bool resolve_state_name(const Population& pop, const std::string& name, int& var
   return true;
 }
 
+namespace {
+
+// A weights record: one monitor per variable. Pairs that the connection rule did not
+// connect are only known now, so they are reported here, at the pair in the file.
+void attach_weights(const RecordSpec& r, const Experiment& ex, Simulator& sim) {
+  const WeightRecordSpec& w = r.weights;
+  const double dt = ex.run.dt;
+  const int pi = ex.projection_index(w.projection); // the network keeps the file's order
+  const Projection& pr = sim.network().projections()[static_cast<std::size_t>(pi)];
+  for (std::size_t k = 0; k < w.synapses.size(); ++k) {
+    const auto [j, i] = w.synapses[k];
+    if (find_synapses(pr, j, i).empty())
+      fail(w.synapse_where[k], w.prefix + ".synapses[" + std::to_string(k) + "]: neurons [" +
+                                   std::to_string(j) + ", " + std::to_string(i) +
+                                   "] are not connected by projection '" + w.projection + "'");
+  }
+  WeightMonitorRequest req;
+  req.projection = pi;
+  req.histogram = w.synapses.empty();
+  req.pairs = w.synapses;
+  req.bins = w.bins;
+  req.low = w.low;
+  req.high = w.high;
+  if (w.times.empty()) {
+    req.schedule.start = to_step(w.start, dt);
+    req.schedule.every = std::max<std::uint64_t>(1, to_step(r.interval, dt));
+  } else {
+    for (double t : w.times) req.schedule.steps.push_back(to_step(t, dt));
+  }
+  for (const auto& v : r.variables) {
+    req.variable = v == "delay" ? SynapseVariable::delay : SynapseVariable::weight;
+    sim.record_weights(req);
+  }
+}
+
+} // namespace
+
 void attach_records(const Experiment& ex, Simulator& sim) {
   // Spikes: one report per population, the union of the neurons asked for.
   std::map<int, std::vector<std::uint32_t>> spike_sets;
@@ -437,6 +475,8 @@ void attach_records(const Experiment& ex, Simulator& sim) {
       }
     }
   }
+  for (const auto& r : ex.records)
+    if (r.type == RecordSpec::Type::weights) attach_weights(r, ex, sim);
 }
 
 } // namespace glia

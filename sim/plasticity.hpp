@@ -39,6 +39,12 @@ public:
   // Brings every weight of block b up to date (pending post-synaptic updates applied),
   // so that the weights can be read; the simulator calls it at the end of each run.
   virtual void settle(Projection& proj, std::size_t b) = 0;
+  // The same for the synapses into the given targets of block b only (weight monitors of
+  // chosen synapses). Applying pending updates early never changes a later weight.
+  virtual void settle_targets(Projection& proj, std::size_t b,
+                              const std::vector<std::uint32_t>& /*targets*/) {
+    settle(proj, b);
+  }
   virtual std::size_t bytes() const = 0;
 
   // Rules whose pre events are not handled on arrival (PlasticityInfo::on_arrival false)
@@ -171,12 +177,7 @@ public:
         if (s + kPrefetch < end) __builtin_prefetch(&post_[tgt[s + kPrefetch]]);
         const std::uint32_t i = tgt[s];
         const PostState& h = post_[i];
-        if (before.at >= 0 && h.newest() >= before.at) {
-          // Entries are in time order: the pending ones are the newest few.
-          std::uint32_t k = h.count;
-          while (k > 0 && h.at(k - 1) >= before.at) --k;
-          apply_pending(w[s], h, before, k, h.count);
-        }
+        catch_up(w[s], h, before);
         slot[i] += w[s];
         R::on_pre(w[s], h.y.now(step, post_decay_), cfg_);
       }
@@ -200,8 +201,26 @@ public:
 
   void settle(Projection& proj, std::size_t b) override {
     SynapseBlock& sb = proj.blocks[b];
-    for (std::uint32_t i = sb.target_lo; i < sb.target_hi; ++i)
-      settle(sb, blocks_[b], i, post_[i].count);
+    Block& pb = blocks_[b];
+    const auto lo = post_.begin() + sb.target_lo, hi = post_.begin() + sb.target_hi;
+    if (std::none_of(lo, hi, [](const PostState& h) { return h.count > 0; })) return;
+    // In row order, as arrive() applies them: a sequential walk of the synapses with the
+    // block's post states in cache, several times faster than target by target through
+    // the transposed index. Each synapse sees the same updates in the same order.
+    double* w = sb.plastic_weight.data();
+    const std::uint32_t* tgt = sb.target.data();
+    for (std::uint32_t j = 0; j + 1 < sb.row.size(); ++j) {
+      const LazyTrace& x = pb.pre[j];
+      if (x.at < 0) continue;
+      const std::uint64_t end = sb.row[j + 1];
+      for (std::uint64_t s = sb.row[j]; s < end; ++s) catch_up(w[s], post_[tgt[s]], x);
+    }
+    for (auto it = lo; it != hi; ++it) it->count = 0;
+  }
+
+  void settle_targets(Projection& proj, std::size_t b,
+                      const std::vector<std::uint32_t>& targets) override {
+    for (std::uint32_t i : targets) settle(proj.blocks[b], blocks_[b], i, post_[i].count);
   }
 
   void save(StateArchive& ar, const std::string& prefix) const override {
@@ -273,6 +292,15 @@ private:
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
     std::vector<std::uint32_t> post_row, post_syn, post_src;
   };
+
+  // on_post for the pending entries of h that came at or after the source's last arrival
+  // x.at. Entries are in time order: those are the newest few.
+  void catch_up(double& w, const PostState& h, const LazyTrace& x) const {
+    if (x.at < 0 || h.newest() < x.at) return;
+    std::uint32_t k = h.count;
+    while (k > 0 && h.at(k - 1) >= x.at) --k;
+    apply_pending(w, h, x, k, h.count);
+  }
 
   // on_post for the history entries [from, to) that came at or after the source's last
   // arrival (post spikes of that same step came after it), oldest first.

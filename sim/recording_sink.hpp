@@ -22,6 +22,21 @@ struct StateReportInfo {
   double interval = 0.0; // ms
 };
 
+// One weight report: one synapse variable ("weight" or "delay") of one projection,
+// either chosen synapses (one column each) or a histogram over all of its synapses.
+// Sampled at start + k * interval ms, or at explicit times (explicit_times).
+struct WeightReportInfo {
+  std::string projection;
+  std::string variable; // "weight" or "delay"
+  std::string unit;     // of the variable (the post port's unit for weights, ms for delays)
+  bool histogram = false;
+  std::vector<std::uint64_t> pre, post; // chosen synapses: source and target of each column
+  std::vector<double> bin_edges;        // histogram: bins + 1 edges, increasing
+  std::uint64_t n_synapses = 0;         // histogram: synapses of the projection
+  bool explicit_times = false;
+  double start = 0.0, interval = 0.0; // ms, when !explicit_times
+};
+
 class RecordingSink {
 public:
   virtual ~RecordingSink() = default;
@@ -34,6 +49,16 @@ public:
   virtual void declare_state(int id, const StateReportInfo& info) = 0;
   // Appends rows (row-major: n_rows x node_ids.size()) to state report `id`.
   virtual void append_state(int id, std::span<const double> rows, std::size_t n_rows) = 0;
+  // Declares weight report `id`; its rows are appended with append_weights (chosen synapses)
+  // or append_weight_histogram (histograms). Sinks that keep no weight reports ignore them.
+  virtual void declare_weights(int /*id*/, const WeightReportInfo& /*info*/) {}
+  // Rows of chosen synapses: times.size() rows (sample times, ms) x pre.size() values.
+  virtual void append_weights(int /*id*/, std::span<const double> /*times*/,
+                              std::span<const double> /*rows*/) {}
+  // Histogram rows: times.size() rows x (bins + 2) counts: the bins, then the synapses
+  // below the first edge, then those above the last edge (or NaN).
+  virtual void append_weight_histogram(int /*id*/, std::span<const double> /*times*/,
+                                       std::span<const std::uint64_t> /*rows*/) {}
   // Makes everything appended so far durable (a killed run keeps it).
   virtual void flush() = 0;
 };

@@ -167,6 +167,7 @@ void Simulator::record_step(std::uint64_t step, std::size_t slot) {
 }
 
 void Simulator::flush(std::uint64_t flush_from_step, std::uint64_t next_step) {
+  weight_monitors_.flush(flush_from_step, next_step, sink_);
   if (!sink_) return;
   for (auto& r : spike_records_) {
     sink_->append_spikes(net_.populations()[r.population]->name(), r.times, r.ids);
@@ -243,6 +244,7 @@ void Simulator::run(std::uint64_t n_steps) {
     const std::size_t keep = sink_ ? 0 : r.n_rows * r.neurons.size();
     r.rows.resize(std::max(r.rows.size(), keep + rows * r.neurons.size()));
   }
+  weight_monitors_.begin_run(start, end, flush_steps_, !sink_);
 
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -263,6 +265,9 @@ void Simulator::run(std::uint64_t n_steps) {
       slot += std::chrono::duration<double>(now - mark).count();
       mark = now;
     };
+    if (start == 0) // weight monitors scheduled at t = 0 see the network as built
+      for (int b = tid; b < nblocks; b += nth)
+        weight_monitors_.sample(0, static_cast<std::size_t>(b), 0);
     for (std::uint64_t s = start; s < end; ++s) {
       const std::size_t par = static_cast<std::size_t>(s % history_);
       // Phases 1-3 (state part) on the blocks this thread owns.
@@ -358,6 +363,12 @@ void Simulator::run(std::uint64_t n_steps) {
           if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
         }
       lap(tt.learn);
+      // Weight monitors read the blocks this thread has just finished learning on.
+      if (!weight_monitors_.empty()) {
+        for (int b = tid; b < nblocks; b += nth)
+          weight_monitors_.sample(s + 1, static_cast<std::size_t>(b), flush_from);
+        lap(tt.record);
+      }
       if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
 #pragma omp barrier
         lap(tt.wait);

@@ -7,7 +7,8 @@
 //                 weight into the target's ring slot at now + delay;
 //   5. learn:     modulators update from this step's spikes (thread 0, then a barrier);
 //                 plasticity rules act on this step's pre- and post-synaptic spikes (the
-//                 pre-synaptic events of most rules were handled on arrival, in phase 1).
+//                 pre-synaptic events of most rules were handled on arrival, in phase 1);
+//                 then weight monitors read the blocks just learned on (weight_monitor.hpp).
 // One OpenMP parallel region spans the whole run. Thread t owns block t of every
 // population: it integrates those neurons and writes every synapse that lands on them,
 // so propagation needs no locks and every sum is taken in one fixed order (projection,
@@ -19,6 +20,7 @@
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
 #include "sim/step_spikes.hpp"
+#include "sim/weight_monitor.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -67,6 +69,13 @@ public:
   // under the modulator's name.
   int record_modulator(int mod, int var, std::vector<std::uint32_t> elements, std::uint64_t every,
                        const std::string& name);
+
+  // Records a synapse variable of a projection (chosen synapses or a histogram of all) on
+  // a schedule (sim/weight_monitor.hpp). Throws std::invalid_argument for unconnected pairs.
+  int record_weights(const WeightMonitorRequest& request) {
+    return weight_monitors_.add(request, sink_);
+  }
+  const WeightMonitors& weight_monitors() const { return weight_monitors_; }
 
   void set_flush_interval(std::uint64_t steps) { flush_steps_ = steps > 0 ? steps : 1; }
   void set_progress(std::function<void(const ProgressInfo&)> fn, double every_s) {
@@ -127,6 +136,7 @@ private:
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
   std::vector<StepSpikes> step_spikes_; // per population, for modulators
+  WeightMonitors weight_monitors_{net_};
 };
 
 } // namespace glia

@@ -8,6 +8,7 @@
 // arrival in the same step as a post spike counts as potentiation at lag 0.
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
+#include "recurrent_stdp.hpp"
 #include "sim/plasticity.hpp"
 #include "sim/simulator.hpp"
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 using namespace glia;
+using glia::test::recurrent_experiment;
 
 namespace {
 
@@ -150,55 +152,6 @@ TEST_CASE("power-law STDP pairing window equals its analytic curve", "[plasticit
   std::printf("power-law STDP window: worst relative error %.3g\n", worst);
   CHECK(worst < 1e-6);
 }
-
-namespace {
-
-// A small recurrent network with STDP on E->E, driven by Poisson input.
-std::string recurrent_experiment(const std::string& extra = "") {
-  return R"([run]
-duration = 2000.0
-dt = 0.1
-seed = 11
-
-[[population]]
-name = "E"
-model = "lif_delta"
-size = 300
-[population.params]
-tau_m = 20.0
-E_L = 0.0
-V_reset = 10.0
-V_th = 20.0
-[population.init]
-V_m = { dist = "uniform", low = 0.0, high = 20.0 }
-
-[[projection]]
-pre = "E"
-post = "E"
-weight = 0.5
-delay = 1.5
-[projection.connect]
-rule = "fixed_probability"
-p = 0.1
-[projection.plasticity]
-rule = "stdp"
-tau_plus = 20.0
-tau_minus = 25.0
-A_plus = 0.02
-A_minus = 0.021
-w_min = 0.0
-w_max = 1.0
-)" + extra +
-         R"(
-[[input]]
-type = "poisson"
-target = "E"
-rate = 9000.0
-weight = 0.2
-)";
-}
-
-} // namespace
 
 TEST_CASE("lazy traces give the weights of an every-step reference", "[plasticity][stdp]") {
   for (const std::string extra : {"", "mode = \"multiplicative\"\n", "pairing = \"nearest\"\n"}) {
