@@ -1091,6 +1091,9 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
   }
   for (const auto& sp : info.params) {
     const toml::node* n = t.get(sp.name);
+    if (!n && std::isnan(sp.default_value))
+      fail(t, prefix + "." + std::string(sp.name),
+           "required key missing (" + std::string(sp.doc) + ", " + std::string(sp.unit) + ")");
     ps.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
                           : sp.default_value);
   }
@@ -1111,7 +1114,7 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
                                                  "noise"};
   static const std::map<std::string, std::vector<std::string>> type_keys = {
       {"poisson", {"rate", "weight", "port", "start", "stop"}},
-      {"spike_times", {"times", "ids", "weight", "port", "delay"}},
+      {"spike_times", {"times", "ids", "weight", "port", "delay", "period", "start", "stop"}},
       {"dc", {"amplitude", "start", "stop"}},
       {"step_current", {"times", "amplitudes"}},
       {"noise", {"mean", "std", "interval", "start", "stop"}},
@@ -1196,6 +1199,14 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
     in.times = times(false);
     in.weight = finite(required(t, prefix, "weight"), key("weight"));
     at_least_dt("delay", in.delay);
+    if (const auto* n = t.get("period")) {
+      // The pattern of `times` repeats every period (from `start`, until `stop`).
+      in.period = interval(*n, key("period"));
+      if (!in.times.empty() && !(in.times.back() < in.period))
+        fail(*n, key("period"),
+             "every time must be below the period (" + fmt(in.period) + " ms), got " +
+                 fmt(in.times.back()));
+    }
     if (const auto* n = t.get("ids")) {
       const auto& a = array(*n, key("ids"), "neuron indices");
       if (a.size() != in.times.size())
