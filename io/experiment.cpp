@@ -1031,10 +1031,13 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
       fail(*n, key,
            "must be between dt = " + fmt(dt_) + " ms and " + std::to_string(kMaxDelaySteps) +
                " steps, got " + fmt(p.max_delay));
-    if (!file_delays && p.delay.highest() > p.max_delay * (1 + 1e-12))
+    const double longest = file_delays
+                               ? *std::max_element(p.connect.delays.begin(), p.connect.delays.end())
+                               : p.delay.highest();
+    if (longest > p.max_delay * (1 + 1e-12))
       fail(*n, key,
-           "max_delay " + fmt(p.max_delay) + " ms is below the longest delay (" +
-               fmt(p.delay.highest()) + " ms)");
+           "max_delay " + fmt(p.max_delay) + " ms is below the longest delay (" + fmt(longest) +
+               " ms" + (file_delays ? " in the connection file)" : ")"));
   }
   if (const auto* n = t.get("plasticity")) {
     const std::string key = prefix + ".plasticity";
@@ -1052,8 +1055,12 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
       use.options = p.plasticity.options.data();
       use.dt = dt_;
       use.constant_delay = p.delay.is_constant() && !file_delays;
-      use.delay_min = file_delays ? 0.0 : p.delay.lowest();
-      use.delay_max = file_delays ? kInf : p.delay.highest();
+      use.delay_min = file_delays
+                          ? *std::min_element(p.connect.delays.begin(), p.connect.delays.end())
+                          : p.delay.lowest();
+      use.delay_max = file_delays
+                          ? *std::max_element(p.connect.delays.begin(), p.connect.delays.end())
+                          : p.delay.highest();
       use.max_delay = p.max_delay;
       use.pre_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.pre))].model;
       use.post_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.post))].model;
@@ -1093,7 +1100,8 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
     const toml::node* n = t.get(sp.name);
     if (!n && std::isnan(sp.default_value))
       fail(t, prefix + "." + std::string(sp.name),
-           "required key missing (" + std::string(sp.doc) + ", " + std::string(sp.unit) + ")");
+           "required key missing (" + std::string(sp.doc) +
+               (sp.unit == "1" ? "" : ", in " + std::string(sp.unit)) + ")");
     ps.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
                           : sp.default_value);
   }

@@ -351,8 +351,9 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     Projection& pr = net->projections()[j];
     const PlasticityInfo* rule = PlasticityRegistry::global().find(ps.plasticity.rule);
     if (!rule) fail(ps.plasticity.where, "unknown plasticity rule '" + ps.plasticity.rule + "'");
-    PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt, {}, seed,
-                          static_cast<std::uint32_t>(j)};
+    PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt, {}};
+    setup.seed = seed;
+    setup.index = static_cast<std::uint32_t>(j);
     for (const auto& name : ps.plasticity.refs) {
       const int m = name.empty() ? -1 : net->modulator_index(name);
       setup.refs.push_back(m < 0 ? nullptr : net->modulators()[static_cast<std::size_t>(m)].get());

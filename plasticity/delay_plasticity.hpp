@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -56,9 +57,13 @@ struct DelayPlasticity {
     if (u.max_delay <= 0)
       return "rule 'delay_plasticity' needs the projection's 'max_delay' (ms): the longest "
              "delay the rule may set, which sizes the ring buffers";
-    if (u.delay_max > u.max_delay * (1 + 1e-12))
-      return "the initial delays (up to " + std::to_string(u.delay_max) +
-             " ms) exceed the projection's max_delay (" + std::to_string(u.max_delay) + " ms)";
+    if (u.delay_max > u.max_delay * (1 + 1e-12)) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg,
+                    "the initial delays (up to %g ms) exceed the projection's max_delay (%g ms)",
+                    u.delay_max, u.max_delay);
+      return msg;
+    }
     return "";
   }
 };
@@ -73,6 +78,7 @@ public:
 
   void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
     max_ = proj.max_delay;
+    n_pre_ = n_pre;
     last_post_.assign(n_post, -1);
     blocks_.resize(proj.blocks.size());
     for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
@@ -87,6 +93,7 @@ public:
       pb.sent = sb.delay;
       pb.rest.assign(sb.size(), 0.0f);
       pb.last_pre.assign(n_pre, -1);
+      pb.row = sb.row;
       // Transposed index: for each target of the block, its synapses.
       const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
       pb.post_row.assign(n_local + 1, 0);
@@ -144,48 +151,42 @@ public:
     for (std::uint32_t i : spikes) last_post_[i] = p;
   }
 
+  // Per-synapse state in (source, target) order and one copy of the per-source steps:
+  // the same archive for any thread count.
   void save(StateArchive& ar, const std::string& prefix) const override {
     std::vector<std::uint16_t> sent;
     std::vector<double> rest;
-    std::vector<std::int64_t> last_pre;
-    for (const Block& pb : blocks_) {
-      sent.insert(sent.end(), pb.sent.begin(), pb.sent.end());
-      rest.insert(rest.end(), pb.rest.begin(), pb.rest.end());
-      last_pre.insert(last_pre.end(), pb.last_pre.begin(), pb.last_pre.end());
-    }
+    for_each_synapse(*this, [&](const Block& pb, std::uint64_t s) {
+      sent.push_back(pb.sent[s]);
+      rest.push_back(pb.rest[s]);
+    });
     ar.put(prefix + "sent_delay", sent);
     ar.put(prefix + "remainder", rest);
-    ar.put(prefix + "last_pre", last_pre);
+    ar.put(prefix + "last_pre",
+           blocks_.empty() ? std::vector<std::int64_t>{} : blocks_[0].last_pre);
     ar.put(prefix + "last_post", last_post_);
   }
   void load(const StateArchive& ar, const std::string& prefix) override {
-    std::size_t n_syn = 0, n_pre = 0;
-    for (const Block& pb : blocks_) {
-      n_syn += pb.sent.size();
-      n_pre += pb.last_pre.size();
-    }
-    std::vector<std::uint16_t> sent(n_syn);
-    std::vector<double> rest(n_syn);
-    std::vector<std::int64_t> last_pre(n_pre);
+    std::size_t n = 0;
+    for (const Block& pb : blocks_) n += pb.sent.size();
+    std::vector<std::uint16_t> sent(n);
+    std::vector<double> rest(n);
     ar.get_into(prefix + "sent_delay", sent);
     ar.get_into(prefix + "remainder", rest);
-    ar.get_into(prefix + "last_pre", last_pre);
+    std::size_t k = 0;
+    for_each_synapse(*this, [&](Block& pb, std::uint64_t s) {
+      pb.sent[s] = sent[k];
+      pb.rest[s] = static_cast<float>(rest[k++]);
+    });
+    for (Block& pb : blocks_) ar.get_into(prefix + "last_pre", pb.last_pre);
     ar.get_into(prefix + "last_post", last_post_);
-    std::size_t s = 0, j = 0;
-    for (Block& pb : blocks_) {
-      for (std::size_t k = 0; k < pb.sent.size(); ++k, ++s) {
-        pb.sent[k] = sent[s];
-        pb.rest[k] = static_cast<float>(rest[s]);
-      }
-      for (auto& v : pb.last_pre) v = last_pre[j++];
-    }
   }
 
   std::size_t bytes() const override {
     std::size_t n = last_post_.capacity() * sizeof(std::int64_t);
     for (const Block& pb : blocks_)
       n += pb.sent.capacity() * sizeof(std::uint16_t) + pb.rest.capacity() * sizeof(float) +
-           pb.last_pre.capacity() * sizeof(std::int64_t) +
+           (pb.last_pre.capacity() + pb.row.capacity()) * sizeof(std::int64_t) +
            (pb.post_row.capacity() + pb.post_syn.capacity() + pb.post_src.capacity()) *
                sizeof(std::uint32_t);
     return n;
@@ -196,8 +197,16 @@ private:
     std::vector<std::uint16_t> sent;    // per synapse: the delay its last spike travelled with
     std::vector<float> rest;            // per synapse: fraction of a step not yet moved
     std::vector<std::int64_t> last_pre; // per source: step of its last spike (this thread's copy)
+    std::vector<std::uint64_t> row;     // the block's row offsets (for saving in a fixed order)
     std::vector<std::uint32_t> post_row, post_syn, post_src; // target -> its synapses
   };
+
+  // f(block, synapse) in (source, target) order: sources, then blocks (target ranges).
+  template <class Self, class F> static void for_each_synapse(Self& self, F&& f) {
+    for (std::size_t j = 0; j < self.n_pre_; ++j)
+      for (auto& pb : self.blocks_)
+        for (std::uint64_t s = pb.row[j]; s < pb.row[j + 1]; ++s) f(pb, s);
+  }
 
   bool frozen(std::uint64_t step) const {
     return static_cast<double>(step + 1) * dt_ > until_ + 1e-9 * dt_;
@@ -222,6 +231,7 @@ private:
   std::int64_t window_; // steps
   double until_, dt_;
   std::uint16_t max_ = 1;
+  std::size_t n_pre_ = 0;
   std::vector<Block> blocks_;
   std::vector<std::int64_t> last_post_; // per post neuron; each block writes its own range
 };

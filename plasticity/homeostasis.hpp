@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -58,16 +59,20 @@ struct Homeostasis {
 
   static std::string check(const PlasticityUse& u) {
     const double* p = u.params;
-    auto steps = [&](double ms) { return ms / u.dt; };
     auto whole = [](double x) { return std::fabs(x - std::round(x)) <= 1e-9 * std::max(1.0, x); };
-    if (!whole(steps(p[interval])) || p[interval] < u.dt * (1 - 1e-9))
-      return "'interval' must be a multiple of the time step dt";
-    if (!whole(p[window] / p[interval]) || p[window] < p[interval] * (1 - 1e-9))
-      return "'window' must be a whole number of intervals ('interval' = " +
-             std::to_string(p[interval]) + " ms)";
-    if (p[target_spread] > p[target])
-      return "'target_spread' must not exceed 'target' (targets would be negative)";
-    return "";
+    char msg[200] = "";
+    if (!whole(p[interval] / u.dt) || p[interval] < u.dt * (1 - 1e-9))
+      std::snprintf(msg, sizeof msg, "'interval' (%g ms) must be a multiple of the time step %g ms",
+                    p[interval], u.dt);
+    else if (!whole(p[window] / p[interval]) || p[window] < p[interval] * (1 - 1e-9))
+      std::snprintf(msg, sizeof msg, "'window' (%g ms) must be a whole number of intervals (%g ms)",
+                    p[window], p[interval]);
+    else if (p[target_spread] > p[target])
+      std::snprintf(msg, sizeof msg,
+                    "'target_spread' (%g Hz) must not exceed 'target' (%g Hz): targets would be "
+                    "negative",
+                    p[target_spread], p[target]);
+    return msg;
   }
 };
 
