@@ -484,3 +484,99 @@ TEST_CASE("bad homeostasis settings: exit 2 with file, line and key",
   t = replaced(ok, "target = 5.0", "target = -5.0");
   expect_refused(t, line_of(t, "target = "), {"plasticity.target", ">= 0"});
 }
+
+TEST_CASE("experiments/delay_learning.toml: the learnt pattern fires the outputs, the shuffled "
+          "one does not",
+          "[plasticity][delay][cli]") {
+  glia::test::ScratchDir dir("delay-exp");
+  const auto r =
+      glia::test::run_glia("run " + glia::test::source_path("experiments/delay_learning.toml") +
+                               " -q -o " + (dir / "out.h5"),
+                           dir);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto t = glia::test::read_dataset<double>(dir / "out.h5", "/spikes/out/timestamps");
+  const auto id = glia::test::read_dataset<std::uint64_t>(dir / "out.h5", "/spikes/out/node_ids");
+  REQUIRE(t.size() == id.size());
+  // Test phase: pattern at 6000 + 400 k, shuffled at 6200 + 400 k (k < 10).
+  std::vector<std::vector<int>> pattern(10, std::vector<int>(4, 0)),
+      shuffle(10, std::vector<int>(4, 0));
+  std::size_t learning = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t[k] < 6000.0) {
+      ++learning;
+      continue;
+    }
+    const int p = static_cast<int>((t[k] - 6000.0) / 400.0);
+    const bool shuffled = std::fmod(t[k] - 6000.0, 400.0) >= 200.0;
+    ++(shuffled ? shuffle : pattern)[p][id[k]];
+  }
+  CHECK(learning >= 400); // every output fired in every learning presentation
+  for (int p = 0; p < 10; ++p)
+    for (int i = 0; i < 4; ++i) {
+      INFO("presentation " << p << ", output " << i);
+      CHECK(pattern[p][i] == 1);
+      CHECK(shuffle[p][i] == 0);
+    }
+}
+
+TEST_CASE("spike_times with a period repeats its times from start until stop", "[io][inputs]") {
+  const std::string text = R"([run]
+duration = 100.0
+dt = 0.1
+
+[[population]]
+name = "in"
+model = "lif_delta"
+size = 2
+[population.params]
+E_L = 0.0
+V_reset = 0.0
+V_th = 20.0
+[population.init]
+V_m = 0.0
+
+[[input]]
+type = "spike_times"
+target = "in"
+weight = 100.0
+start = 10.0
+period = 25.0
+stop = 70.0
+times = [0.0, 3.5]
+ids = [1, 0]
+)";
+  const Experiment ex = parse_experiment(text, "period.toml");
+  auto net = build_network(ex, 1);
+  Simulator sim(*net);
+  sim.record_spikes(0);
+  sim.run(1000);
+  const auto& rec = sim.spike_records()[0];
+  // 10 + 25 k + {0, 3.5} below 70: 10, 13.5, 35, 38.5, 60, 63.5 (recorded one step later).
+  const std::vector<double> want_t{10.1, 13.6, 35.1, 38.6, 60.1, 63.6};
+  const std::vector<std::uint64_t> want_id{1, 0, 1, 0, 1, 0};
+  REQUIRE(rec.times.size() == want_t.size());
+  for (std::size_t k = 0; k < want_t.size(); ++k) {
+    CHECK(rec.times[k] == Approx(want_t[k]));
+    CHECK(rec.ids[k] == want_id[k]);
+  }
+  // Without stop, the pattern fills the run.
+  std::string open = text;
+  open.replace(open.find("stop = 70.0\n"), 12, "");
+  auto net2 = build_network(parse_experiment(open, "period.toml"), 1);
+  Simulator sim2(*net2);
+  sim2.record_spikes(0);
+  sim2.run(1000);
+  CHECK(sim2.spike_records()[0].times.size() == 8); // 10, 35, 60, 85 (+3.5 each)
+
+  std::string bad = text;
+  bad.replace(bad.find("times = [0.0, 3.5]"), 18, "times = [0.0, 25.0]");
+  try {
+    parse_experiment(bad, "period.toml");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("period.toml:21:") &&
+                             Catch::Contains("input #0.period: every time must be below the "
+                                             "period (25 ms), got 25"));
+  }
+}

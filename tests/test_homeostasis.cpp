@@ -13,6 +13,7 @@
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "plasticity/homeostasis.hpp"
+#include "run_glia.hpp"
 #include "sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
@@ -337,4 +338,24 @@ TEST_CASE("homeostasis: rule state round-trips through a state archive",
   const auto& g = dynamic_cast<HomeostasisEngine&>(*net2->projections()[1].plasticity).gains();
   CHECK(g == dynamic_cast<HomeostasisEngine&>(*net->projections()[1].plasticity).gains());
   CHECK(g[0] != 1.0); // something was learnt before the save
+}
+
+TEST_CASE("experiments/homeostasis.toml: every E neuron ends within 10 % of 20 Hz",
+          "[plasticity][homeostasis][cli]") {
+  glia::test::ScratchDir dir("homeo-exp");
+  const auto r =
+      glia::test::run_glia("run " + glia::test::source_path("experiments/homeostasis.toml") +
+                               " -q -o " + (dir / "out.h5"),
+                           dir);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto t = glia::test::read_dataset<double>(dir / "out.h5", "/spikes/E/timestamps");
+  const auto id = glia::test::read_dataset<std::uint64_t>(dir / "out.h5", "/spikes/E/node_ids");
+  std::vector<double> count(200, 0.0);
+  for (std::size_t k = 0; k < t.size(); ++k)
+    if (t[k] > 30000.0) ++count[id[k]]; // after adapt_until: 20 s with frozen gains
+  double worst = 0;
+  for (double c : count) worst = std::max(worst, std::abs(c / 20.0 - 20.0) / 20.0);
+  std::printf("experiments/homeostasis.toml: worst E neuron %.2f %% from 20 Hz\n", 100 * worst);
+  CHECK(worst <= 0.10);
 }
