@@ -1051,10 +1051,13 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
       fail(*n, key,
            "must be between dt = " + fmt(dt_) + " ms and " + std::to_string(kMaxDelaySteps) +
                " steps, got " + fmt(p.max_delay));
-    if (!file_delays && p.delay.highest() > p.max_delay * (1 + 1e-12))
+    const double longest = file_delays
+                               ? *std::max_element(p.connect.delays.begin(), p.connect.delays.end())
+                               : p.delay.highest();
+    if (longest > p.max_delay * (1 + 1e-12))
       fail(*n, key,
-           "max_delay " + fmt(p.max_delay) + " ms is below the longest delay (" +
-               fmt(p.delay.highest()) + " ms)");
+           "max_delay " + fmt(p.max_delay) + " ms is below the longest delay (" + fmt(longest) +
+               " ms" + (file_delays ? " in the connection file)" : ")"));
   }
   if (const auto* n = t.get("plasticity")) {
     const std::string key = prefix + ".plasticity";
@@ -1072,8 +1075,12 @@ ProjectionSpec Validator::projection(const toml::table& t, std::size_t index,
       use.options = p.plasticity.options.data();
       use.dt = dt_;
       use.constant_delay = p.delay.is_constant() && !file_delays;
-      use.delay_min = file_delays ? 0.0 : p.delay.lowest();
-      use.delay_max = file_delays ? kInf : p.delay.highest();
+      use.delay_min = file_delays
+                          ? *std::min_element(p.connect.delays.begin(), p.connect.delays.end())
+                          : p.delay.lowest();
+      use.delay_max = file_delays
+                          ? *std::max_element(p.connect.delays.begin(), p.connect.delays.end())
+                          : p.delay.highest();
       use.max_delay = p.max_delay;
       use.pre_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.pre))].model;
       use.post_model = ex.populations[static_cast<std::size_t>(ex.population_index(p.post))].model;
@@ -1111,6 +1118,10 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
   }
   for (const auto& sp : info.params) {
     const toml::node* n = t.get(sp.name);
+    if (!n && std::isnan(sp.default_value))
+      fail(t, prefix + "." + std::string(sp.name),
+           "required key missing (" + std::string(sp.doc) +
+               (sp.unit == "1" ? "" : ", in " + std::string(sp.unit)) + ")");
     ps.params.push_back(n ? in_range(*n, prefix + "." + std::string(sp.name), sp.range)
                           : sp.default_value);
   }
@@ -1131,7 +1142,7 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
                                                  "noise"};
   static const std::map<std::string, std::vector<std::string>> type_keys = {
       {"poisson", {"rate", "weight", "port", "start", "stop"}},
-      {"spike_times", {"times", "ids", "weight", "port", "delay"}},
+      {"spike_times", {"times", "ids", "weight", "port", "delay", "period", "start", "stop"}},
       {"dc", {"amplitude", "start", "stop"}},
       {"step_current", {"times", "amplitudes"}},
       {"noise", {"mean", "std", "interval", "start", "stop"}},
@@ -1216,6 +1227,14 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
     in.times = times(false);
     in.weight = finite(required(t, prefix, "weight"), key("weight"));
     at_least_dt("delay", in.delay);
+    if (const auto* n = t.get("period")) {
+      // The pattern of `times` repeats every period (from `start`, until `stop`).
+      in.period = interval(*n, key("period"));
+      if (!in.times.empty() && !(in.times.back() < in.period))
+        fail(*n, key("period"),
+             "every time must be below the period (" + fmt(in.period) + " ms), got " +
+                 fmt(in.times.back()));
+    }
     if (const auto* n = t.get("ids")) {
       const auto& a = array(*n, key("ids"), "neuron indices");
       if (a.size() != in.times.size())

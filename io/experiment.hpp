@@ -93,6 +93,8 @@ struct InputSpec {
   double delay = -1.0;                // spike_times, ms; < 0: dt
   std::vector<double> times;          // spike_times, step_current (ms)
   std::vector<std::uint32_t> ids;     // spike_times: per time, the neuron (index into neurons)
+  double period = 0.0;                // spike_times, ms: times repeat with it (0: once); the
+                                      // times are shifted by `start`, those from `stop` dropped
   double amplitude = 0.0;             // dc, pA
   std::vector<double> amplitudes;     // step_current, pA
   double mean = 0.0, std = 0.0;       // noise, pA

@@ -263,12 +263,19 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
           for (auto i : neurons) f(i);
         }
       };
-      for (std::size_t k = 0; k < is.times.size(); ++k) {
-        // A spike at time t arrives at t + delay, i.e. in the step that ends then.
-        const std::int64_t arrive = std::llround((is.times[k] + delay) / dt) - 1;
-        if (arrive < 0) fail(is.where, "input '" + is.name + "': spike time before t = 0");
-        targets_of(
-            k, [&](std::uint32_t i) { ev.emplace_back(static_cast<std::uint64_t>(arrive), i); });
+      // A repeating pattern fills the run; a single one is kept whole.
+      const double until = is.stop >= 0 ? is.stop : (is.period > 0 ? ex.run.duration : kInf);
+      for (double t0 = is.start; t0 < until; t0 += is.period) {
+        for (std::size_t k = 0; k < is.times.size(); ++k) {
+          const double t = t0 + is.times[k];
+          if (t >= until) continue;
+          // A spike at time t arrives at t + delay, i.e. in the step that ends then.
+          const std::int64_t arrive = std::llround((t + delay) / dt) - 1;
+          if (arrive < 0) fail(is.where, "input '" + is.name + "': spike time before t = 0");
+          targets_of(
+              k, [&](std::uint32_t i) { ev.emplace_back(static_cast<std::uint64_t>(arrive), i); });
+        }
+        if (is.period <= 0) break;
       }
       std::stable_sort(ev.begin(), ev.end(), [](auto& a, auto& b) { return a.first < b.first; });
       std::vector<std::uint64_t> steps;
@@ -346,6 +353,8 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     const PlasticityInfo* rule = PlasticityRegistry::global().find(ps.plasticity.rule);
     if (!rule) fail(ps.plasticity.where, "unknown plasticity rule '" + ps.plasticity.rule + "'");
     PlasticitySetup setup{ps.plasticity.params, ps.plasticity.options, dt, {}};
+    setup.seed = seed;
+    setup.index = static_cast<std::uint32_t>(j);
     for (const auto& name : ps.plasticity.refs) {
       const int m = name.empty() ? -1 : net->modulator_index(name);
       setup.refs.push_back(m < 0 ? nullptr : net->modulators()[static_cast<std::size_t>(m)].get());

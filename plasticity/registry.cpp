@@ -1,6 +1,8 @@
 // The built-in plasticity rules. Adding a rule: write its header and add one line here.
 #include "plasticity/rule.hpp"
 
+#include "plasticity/delay_plasticity.hpp"
+#include "plasticity/homeostasis.hpp"
 #include "plasticity/stdp.hpp"
 #include "plasticity/stdp_power_law.hpp"
 #include "sim/plasticity.hpp"
@@ -12,6 +14,8 @@ PlasticityRegistry& PlasticityRegistry::global() {
     PlasticityRegistry r;
     r.add<Stdp>();
     r.add<StdpPowerLaw>();
+    r.add<Homeostasis>();
+    r.add<DelayPlasticity>();
     return r;
   }();
   return registry;

@@ -2,8 +2,10 @@
 // names of experiment files to rules. A rule is one header with one struct:
 //
 //   static constexpr std::string_view name, doc;
-//   static constexpr ParamSpec params[];    // per-projection parameters
-//   static constexpr OptionSpec options[];  // per-projection choices (first is the default)
+//   static constexpr ParamSpec params[];    // per-projection parameters (default kRequired:
+//                                           // the experiment file must give it)
+//   static constexpr OptionSpec options[];  // per-projection choices (first is the default;
+//                                           // optional for rules with an Engine)
 //   struct Config;                          // what the step functions need, precomputed
 //   static Config configure(const double* params, const int* options);
 //   GLIA_HD static double pre_trace(double x, const Config&);   // x after a pre spike arrives
@@ -61,6 +63,8 @@ struct PlasticitySetup {
   std::vector<int> options;   // one choice index per OptionSpec
   double dt = 0.1;
   std::vector<Modulator*> refs; // one per RefSpec (null where an optional one is not given)
+  std::uint32_t seed = 1;       // the run's seed, and the projection's index: the key of
+  std::uint32_t index = 0;      // the rule's random stream (StreamKind::plasticity, index)
 };
 
 // What the validator knows of the projection a rule is put on, for the rule's check().

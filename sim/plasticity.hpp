@@ -338,7 +338,7 @@ template <class R> void PlasticityRegistry::add() {
   info.name = R::name;
   info.doc = R::doc;
   info.params = std::span<const ParamSpec>(R::params);
-  info.options = std::span<const OptionSpec>(R::options);
+  if constexpr (requires { R::options; }) info.options = std::span<const OptionSpec>(R::options);
   if constexpr (requires { R::refs; }) info.refs = std::span<const RefSpec>(R::refs);
   if constexpr (requires { R::on_arrival; }) info.on_arrival = R::on_arrival;
   if constexpr (requires(const PlasticityUse& u) { R::check(u); }) info.check = &R::check;

@@ -12,6 +12,8 @@
 namespace glia {
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
+// Default of a parameter that has none: the experiment file must give it.
+inline constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
 
 // Valid interval of a value. Open/closed ends are explicit so that messages can say
 // "must be > 0" rather than "must be >= 0".
