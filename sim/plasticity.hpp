@@ -213,7 +213,10 @@ public:
       const LazyTrace& x = pb.pre[j];
       if (x.at < 0) continue;
       const std::uint64_t end = sb.row[j + 1];
-      for (std::uint64_t s = sb.row[j]; s < end; ++s) catch_up(w[s], post_[tgt[s]], x);
+      for (std::uint64_t s = sb.row[j]; s < end; ++s) {
+        if (s + kPrefetch < end) __builtin_prefetch(&post_[tgt[s + kPrefetch]]);
+        catch_up(w[s], post_[tgt[s]], x);
+      }
     }
     for (auto it = lo; it != hi; ++it) it->count = 0;
   }
