@@ -77,7 +77,7 @@ public:
         until_(s.params[DelayPlasticity::learn_until]), dt_(s.dt) {}
 
   void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
-    max_ = proj.max_delay;
+    max_ = proj.max_delay; // at least every initial delay (the ring buffers hold them all)
     n_pre_ = n_pre;
     last_post_.assign(n_post, -1);
     blocks_.resize(proj.blocks.size());
@@ -85,29 +85,11 @@ public:
       SynapseBlock& sb = proj.blocks[b];
       Block& pb = blocks_[b];
       if (proj.constant_delay) sb.delay.assign(sb.size(), proj.delay);
-      for (std::uint16_t d : sb.delay)
-        if (d > max_)
-          throw std::invalid_argument("a delay of " + std::to_string(d) +
-                                      " steps exceeds max_delay (" + std::to_string(max_) +
-                                      " steps)");
       pb.sent = sb.delay;
       pb.rest.assign(sb.size(), 0.0f);
       pb.last_pre.assign(n_pre, -1);
       pb.row = sb.row;
-      // Transposed index: for each target of the block, its synapses.
-      const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
-      pb.post_row.assign(n_local + 1, 0);
-      for (std::uint32_t t : sb.target) ++pb.post_row[t - lo + 1];
-      for (std::uint32_t i = 0; i < n_local; ++i) pb.post_row[i + 1] += pb.post_row[i];
-      pb.post_syn.resize(sb.size());
-      pb.post_src.resize(sb.size());
-      std::vector<std::uint32_t> fill(pb.post_row.begin(), pb.post_row.end() - 1);
-      for (std::uint32_t j = 0; j < n_pre; ++j)
-        for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
-          const std::uint32_t at = fill[sb.target[s] - lo]++;
-          pb.post_syn[at] = static_cast<std::uint32_t>(s);
-          pb.post_src[at] = j;
-        }
+      pb.build(sb, n_pre);
     }
     proj.constant_delay = false;
   }
@@ -186,19 +168,16 @@ public:
     std::size_t n = last_post_.capacity() * sizeof(std::int64_t);
     for (const Block& pb : blocks_)
       n += pb.sent.capacity() * sizeof(std::uint16_t) + pb.rest.capacity() * sizeof(float) +
-           (pb.last_pre.capacity() + pb.row.capacity()) * sizeof(std::int64_t) +
-           (pb.post_row.capacity() + pb.post_syn.capacity() + pb.post_src.capacity()) *
-               sizeof(std::uint32_t);
+           (pb.last_pre.capacity() + pb.row.capacity()) * sizeof(std::int64_t) + pb.index_bytes();
     return n;
   }
 
 private:
-  struct Block {
+  struct Block : TransposedIndex {
     std::vector<std::uint16_t> sent;    // per synapse: the delay its last spike travelled with
     std::vector<float> rest;            // per synapse: fraction of a step not yet moved
     std::vector<std::int64_t> last_pre; // per source: step of its last spike (this thread's copy)
     std::vector<std::uint64_t> row;     // the block's row offsets (for saving in a fixed order)
-    std::vector<std::uint32_t> post_row, post_syn, post_src; // target -> its synapses
   };
 
   // f(block, synapse) in (source, target) order: sources, then blocks (target ranges).

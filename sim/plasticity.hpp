@@ -127,6 +127,32 @@ struct alignas(32) PostState {
   }
 };
 
+// The synapses of one block by target: for local target i (target - target_lo), its
+// synapses post_syn[post_row[i] .. post_row[i + 1]) and their sources post_src[...], in
+// (source, row) order. Rules that act on post-synaptic spikes walk a target's inputs here.
+struct TransposedIndex {
+  std::vector<std::uint32_t> post_row, post_syn, post_src;
+  void build(const SynapseBlock& sb, std::uint32_t n_pre) {
+    const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
+    post_row.assign(n_local + 1, 0);
+    for (std::uint32_t t : sb.target) ++post_row[t - lo + 1];
+    for (std::uint32_t i = 0; i < n_local; ++i) post_row[i + 1] += post_row[i];
+    post_syn.resize(sb.size());
+    post_src.resize(sb.size());
+    std::vector<std::uint64_t> fill(post_row.begin(), post_row.end() - 1);
+    for (std::uint32_t j = 0; j < n_pre; ++j)
+      for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
+        const std::uint64_t at = fill[sb.target[s] - lo]++;
+        post_syn[at] = static_cast<std::uint32_t>(s);
+        post_src[at] = j;
+      }
+  }
+  std::size_t index_bytes() const {
+    return (post_row.capacity() + post_syn.capacity() + post_src.capacity()) *
+           sizeof(std::uint32_t);
+  }
+};
+
 template <class R> class PlasticityOf final : public Plasticity {
 public:
   using Config = typename R::Config;
@@ -144,20 +170,7 @@ public:
       sb.plastic_weight = std::move(w);
       std::vector<float>().swap(sb.weight);
       pb.pre.assign(n_pre, LazyTrace{});
-      // Transposed index: for each target of the block, its synapses in (source, row) order.
-      const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
-      pb.post_row.assign(n_local + 1, 0);
-      for (std::uint32_t t : sb.target) ++pb.post_row[t - lo + 1];
-      for (std::uint32_t i = 0; i < n_local; ++i) pb.post_row[i + 1] += pb.post_row[i];
-      pb.post_syn.resize(sb.size());
-      pb.post_src.resize(sb.size());
-      std::vector<std::uint64_t> fill(pb.post_row.begin(), pb.post_row.end() - 1);
-      for (std::uint32_t j = 0; j < n_pre; ++j)
-        for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
-          const std::uint64_t at = fill[sb.target[s] - lo]++;
-          pb.post_syn[at] = static_cast<std::uint32_t>(s);
-          pb.post_src[at] = j;
-        }
+      pb.build(sb, n_pre);
     }
   }
 
@@ -282,18 +295,14 @@ public:
 
   std::size_t bytes() const override {
     std::size_t n = post_.capacity() * sizeof(PostState);
-    for (const auto& b : blocks_)
-      n += b.pre.capacity() * sizeof(LazyTrace) +
-           (b.post_row.capacity() + b.post_syn.capacity() + b.post_src.capacity()) *
-               sizeof(std::uint32_t);
+    for (const auto& b : blocks_) n += b.pre.capacity() * sizeof(LazyTrace) + b.index_bytes();
     return n;
   }
 
 private:
   static constexpr std::uint64_t kPrefetch = 12;
-  struct Block {
+  struct Block : TransposedIndex {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
-    std::vector<std::uint32_t> post_row, post_syn, post_src;
   };
 
   // on_post for the pending entries of h that came at or after the source's last arrival

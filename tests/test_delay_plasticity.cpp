@@ -14,7 +14,7 @@
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "plasticity/delay_plasticity.hpp"
-#include "run_glia.hpp"
+#include "plasticity_checks.hpp"
 #include "sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
@@ -31,6 +31,7 @@
 #include <vector>
 
 using namespace glia;
+using namespace glia::test;
 
 namespace {
 
@@ -43,32 +44,8 @@ std::uint64_t step_of(double ms) {
 // One source "a" and one target "b" (a->b: 1 mV, 5 ms, max_delay 8 ms, eta = 1); both
 // fire at given times from their own inputs.
 std::string flight_experiment(const std::string& a_times, const std::string& b_times) {
-  return R"([run]
-duration = 300.0
-dt = 0.1
-seed = 1
-
-[[population]]
-name = "a"
-model = "lif_delta"
-size = 1
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-
-[[population]]
-name = "b"
-model = "lif_delta"
-size = 1
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-t_ref = 2.0
-[population.init]
-V_m = 0.0
-
+  return "[run]\nduration = 300.0\ndt = 0.1\nseed = 1\n" + lif_population("a", 1) +
+         lif_population("b", 1, "t_ref = 2.0\n") + R"(
 [[projection]]
 pre = "a"
 post = "b"
@@ -100,7 +77,8 @@ times = [)" +
 
 } // namespace
 
-TEST_CASE("delay plasticity: spikes in flight keep their delay; delays stay in [dt, max_delay]",
+TEST_CASE("delay plasticity: spikes in flight keep their delay, delays stay within one step and "
+          "max_delay",
           "[plasticity][delay]") {
   // a fires at steps 100, 300, 1000, 1500, 2000, 2500; b at 110, 1090 and 2000.
   const Experiment ex = parse_experiment(
@@ -164,39 +142,14 @@ std::vector<double> shuffled(const std::vector<double>& t, std::uint32_t seed) {
   return s;
 }
 
-// `inputs`: spike_times entries (times, ids) for the relays; `post`: the body of the
-// post population; `plastic`: whether in->out learns.
-std::string pattern_experiment(const std::string& inputs, double duration,
-                               const std::string& post_params, bool plastic,
-                               const std::string& extra = "") {
+// `inputs`: spike_times entries (times, ids) for the relays; `v_th`: the outputs'
+// threshold (mV); `plastic`: whether in->out learns.
+std::string pattern_experiment(const std::string& inputs, double duration, double v_th,
+                               bool plastic, const std::string& extra = "") {
   std::ostringstream s;
   s << "[run]\nduration = " << duration << "\ndt = 0.1\nseed = 5\n"
-    << R"(
-[[population]]
-name = "in"
-model = "lif_delta"
-size = )"
-    << kInputs << R"(
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-
-[[population]]
-name = "out"
-model = "lif_delta"
-size = )"
-    << kPost << R"(
-[population.params]
-tau_m = 20.0
-E_L = 0.0
-V_reset = 0.0
-t_ref = 2.0
-)" << post_params
-    << R"([population.init]
-V_m = 0.0
-)"
-    << R"(
+    << lif_population("in", kInputs)
+    << lif_population("out", kPost, "tau_m = 20.0\nt_ref = 2.0\n", v_th) << R"(
 [[projection]]
 pre = "in"
 post = "out"
@@ -257,7 +210,7 @@ std::vector<std::vector<double>> peak_psp(const Delays& d,
   for (std::size_t k = 0; k < patterns.size(); ++k)
     inputs += spike_times_input(patterns[k], spacing * static_cast<double>(k), every);
   const Experiment ex =
-      parse_experiment(pattern_experiment(inputs, every, "V_th = 1e6\n", false), "probe.toml");
+      parse_experiment(pattern_experiment(inputs, every, 1e6, false), "probe.toml");
   auto net = build_network(ex, 1);
   Projection& pr = net->projections()[0];
   for (auto& b : pr.blocks)
@@ -285,8 +238,7 @@ TEST_CASE("delay plasticity: a repeated pattern's spikes come to arrive within o
   const std::vector<double> t = pattern_times();
   const double learn_ms = 100 * kPeriod; // 100 presentations
   const Experiment ex = parse_experiment(
-      pattern_experiment(spike_times_input(t, 0.0, kPeriod), learn_ms, "V_th = 20.0\n", true),
-      "learn.toml");
+      pattern_experiment(spike_times_input(t, 0.0, kPeriod), learn_ms, 20.0, true), "learn.toml");
   auto net = build_network(ex, 1);
   const Delays before = delays_of(net->projections()[0]);
   Simulator sim(*net);
@@ -347,9 +299,9 @@ weight = 5.0
   std::vector<std::vector<std::uint64_t>> ids;
   std::vector<std::vector<double>> times;
   for (int threads : {1, 2, 3}) {
-    const Experiment ex = parse_experiment(pattern_experiment(spike_times_input(t, 0.0, kPeriod),
-                                                              3000.0, "V_th = 20.0\n", true, noise),
-                                           "det.toml");
+    const Experiment ex = parse_experiment(
+        pattern_experiment(spike_times_input(t, 0.0, kPeriod), 3000.0, 20.0, true, noise),
+        "det.toml");
     auto net = build_network(ex, threads);
     Simulator sim(*net);
     sim.record_spikes(1);
@@ -371,67 +323,18 @@ TEST_CASE("delay plasticity: rule state round-trips through a state archive",
           "[plasticity][delay]") {
   const std::vector<double> t = pattern_times();
   const Experiment ex = parse_experiment(
-      pattern_experiment(spike_times_input(t, 0.0, kPeriod), 600.0, "V_th = 20.0\n", true),
-      "rt.toml");
+      pattern_experiment(spike_times_input(t, 0.0, kPeriod), 600.0, 20.0, true), "rt.toml");
   auto net = build_network(ex, 2);
   Simulator sim(*net);
   sim.run(3015); // mid-presentation: spikes in flight, fractional remainders
-  StateArchive ar;
-  net->projections()[0].plasticity->save(ar, "p/");
   auto net2 = build_network(ex, 1);
-  net2->projections()[0].plasticity->load(ar, "p/");
-  StateArchive again;
-  net2->projections()[0].plasticity->save(again, "p/");
-  REQUIRE(ar.entries().size() == 4u);
-  for (const auto& [k, e] : ar.entries()) {
-    INFO(k);
-    CHECK(e.bytes == again.entries().at(k).bytes);
-  }
+  check_round_trip(*net->projections()[0].plasticity, *net2->projections()[0].plasticity);
 }
-
-namespace {
-
-// 1-based line of the first occurrence of `needle` in `text`.
-int line_of(const std::string& text, const std::string& needle) {
-  const auto at = text.find(needle);
-  REQUIRE(at != std::string::npos);
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
-// `glia check` and `glia run` both exit with 2, name file:line: and the key, and write
-// nothing.
-void expect_refused(const std::string& toml, int line, const std::vector<std::string>& parts,
-                    const std::string& csv = "") {
-  glia::test::ScratchDir dir("plastic-bad");
-  const std::string file = dir.write("exp.toml", toml);
-  if (!csv.empty()) dir.write("conn.csv", csv);
-  for (const std::string& cmd : {"check " + file, "run " + file + " -q -o " + (dir / "out.h5")}) {
-    const auto r = glia::test::run_glia(cmd, dir);
-    INFO(cmd << "\nstderr: " << r.err);
-    CHECK(r.code == 2);
-    CHECK_THAT(r.err, Catch::Contains("exp.toml:" + std::to_string(line) + ":"));
-    for (const auto& p : parts) CHECK_THAT(r.err, Catch::Contains(p));
-  }
-  CHECK_FALSE(std::filesystem::exists(dir / "out.h5"));
-}
-
-} // namespace
 
 TEST_CASE("bad delay plasticity settings: exit 2 with file, line and key",
           "[plasticity][delay][cli]") {
   const std::string ok = flight_experiment("10.0", "11.0");
-  {
-    glia::test::ScratchDir dir("plastic-ok");
-    const auto r = glia::test::run_glia("check " + dir.write("exp.toml", ok), dir);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-  }
+  expect_accepted(ok);
   const int plastic_line = line_of(ok, "[projection.plasticity]");
   // max_delay below the initial delays.
   std::string t = replaced(ok, "max_delay = 8.0", "max_delay = 4.0");
@@ -460,44 +363,10 @@ TEST_CASE("bad delay plasticity settings: exit 2 with file, line and key",
   expect_refused(t, line_of(t, "windw"), {"plasticity.windw", "did you mean 'window'"});
 }
 
-TEST_CASE("bad homeostasis settings: exit 2 with file, line and key",
-          "[plasticity][homeostasis][cli]") {
-  const std::string ok =
-      replaced(replaced(flight_experiment("10.0", "11.0"), "max_delay = 8.0\n", ""),
-               "rule = \"delay_plasticity\"\neta = 1.0\nwindow = 10.0\n",
-               "rule = \"homeostasis\"\ntarget = 5.0\neta = 0.01\n");
-  {
-    glia::test::ScratchDir dir("plastic-ok");
-    const auto r = glia::test::run_glia("check " + dir.write("exp.toml", ok), dir);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-  }
-  const int plastic_line = line_of(ok, "[projection.plasticity]");
-  std::string t = replaced(ok, "target = 5.0\n", "");
-  expect_refused(t, plastic_line, {"projection 'a->b'.plasticity.target", "required key missing"});
-  t = replaced(ok, "eta = 0.01", "eta = 0.01\nwindow = 250.0");
-  expect_refused(t, plastic_line,
-                 {"projection 'a->b'.plasticity", "'window' (250 ms) must be a "
-                                                  "whole number of intervals (100 ms)"});
-  t = replaced(ok, "eta = 0.01", "eta = 0.01\ntarget_spread = 6.0");
-  expect_refused(t, plastic_line, {"'target_spread' (6 Hz) must not exceed 'target' (5 Hz)"});
-  t = replaced(ok, "target = 5.0", "target = -5.0");
-  expect_refused(t, line_of(t, "target = "), {"plasticity.target", ">= 0"});
-}
-
 TEST_CASE("experiments/delay_learning.toml: the learnt pattern fires the outputs, the shuffled "
           "one does not",
           "[plasticity][delay][cli]") {
-  glia::test::ScratchDir dir("delay-exp");
-  const auto r =
-      glia::test::run_glia("run " + glia::test::source_path("experiments/delay_learning.toml") +
-                               " -q -o " + (dir / "out.h5"),
-                           dir);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const auto t = glia::test::read_dataset<double>(dir / "out.h5", "/spikes/out/timestamps");
-  const auto id = glia::test::read_dataset<std::uint64_t>(dir / "out.h5", "/spikes/out/node_ids");
-  REQUIRE(t.size() == id.size());
+  const auto [t, id] = run_experiment_file("delay_learning.toml", "out");
   // Test phase: pattern at 6000 + 400 k, shuffled at 6200 + 400 k (k < 10).
   std::vector<std::vector<int>> pattern(10, std::vector<int>(4, 0)),
       shuffle(10, std::vector<int>(4, 0));
@@ -521,21 +390,7 @@ TEST_CASE("experiments/delay_learning.toml: the learnt pattern fires the outputs
 }
 
 TEST_CASE("spike_times with a period repeats its times from start until stop", "[io][inputs]") {
-  const std::string text = R"([run]
-duration = 100.0
-dt = 0.1
-
-[[population]]
-name = "in"
-model = "lif_delta"
-size = 2
-[population.params]
-E_L = 0.0
-V_reset = 0.0
-V_th = 20.0
-[population.init]
-V_m = 0.0
-
+  const std::string text = "[run]\nduration = 100.0\ndt = 0.1\n" + lif_population("in", 2) + R"(
 [[input]]
 type = "spike_times"
 target = "in"
@@ -575,8 +430,9 @@ ids = [1, 0]
     parse_experiment(bad, "period.toml");
     FAIL("no error");
   } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("period.toml:21:") &&
-                             Catch::Contains("input #0.period: every time must be below the "
-                                             "period (25 ms), got 25"));
+    CHECK_THAT(e.what(),
+               Catch::Contains("period.toml:" + std::to_string(line_of(bad, "period")) + ":") &&
+                   Catch::Contains("input #0.period: every time must be below the "
+                                   "period (25 ms), got 25"));
   }
 }

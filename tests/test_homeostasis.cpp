@@ -13,7 +13,7 @@
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "plasticity/homeostasis.hpp"
-#include "run_glia.hpp"
+#include "plasticity_checks.hpp"
 #include "sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,6 +26,7 @@
 #include <string>
 
 using namespace glia;
+using namespace glia::test;
 
 namespace {
 
@@ -217,7 +218,7 @@ times = [)" +
 
 } // namespace
 
-TEST_CASE("homeostasis: the gain follows g <- max(0, g + eta (r - rho)) with a box window",
+TEST_CASE("homeostasis: every gain update is exactly the rule, with a box rate window",
           "[plasticity][homeostasis]") {
   // Neuron 0: 5 spikes in [0, 100) ms, 1 in [100, 200), none later. Neuron 1: none.
   const Experiment ex = parse_experiment(
@@ -324,17 +325,8 @@ TEST_CASE("homeostasis: rule state round-trips through a state archive",
   auto net = build_network(ex, 1);
   Simulator sim(*net);
   sim.run(2500); // mid-window: counts pending in the current interval
-  StateArchive ar;
-  net->projections()[1].plasticity->save(ar, "p/");
   auto net2 = build_network(ex, 2);
-  net2->projections()[1].plasticity->load(ar, "p/");
-  StateArchive again;
-  net2->projections()[1].plasticity->save(again, "p/");
-  REQUIRE(ar.entries().size() == again.entries().size());
-  for (const auto& [k, e] : ar.entries()) {
-    INFO(k);
-    CHECK(e.bytes == again.entries().at(k).bytes);
-  }
+  check_round_trip(*net->projections()[1].plasticity, *net2->projections()[1].plasticity);
   const auto& g = dynamic_cast<HomeostasisEngine&>(*net2->projections()[1].plasticity).gains();
   CHECK(g == dynamic_cast<HomeostasisEngine&>(*net->projections()[1].plasticity).gains());
   CHECK(g[0] != 1.0); // something was learnt before the save
@@ -342,15 +334,7 @@ TEST_CASE("homeostasis: rule state round-trips through a state archive",
 
 TEST_CASE("experiments/homeostasis.toml: every E neuron ends within 10 % of 20 Hz",
           "[plasticity][homeostasis][cli]") {
-  glia::test::ScratchDir dir("homeo-exp");
-  const auto r =
-      glia::test::run_glia("run " + glia::test::source_path("experiments/homeostasis.toml") +
-                               " -q -o " + (dir / "out.h5"),
-                           dir);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const auto t = glia::test::read_dataset<double>(dir / "out.h5", "/spikes/E/timestamps");
-  const auto id = glia::test::read_dataset<std::uint64_t>(dir / "out.h5", "/spikes/E/node_ids");
+  const auto [t, id] = run_experiment_file("homeostasis.toml", "E");
   std::vector<double> count(200, 0.0);
   for (std::size_t k = 0; k < t.size(); ++k)
     if (t[k] > 30000.0) ++count[id[k]]; // after adapt_until: 20 s with frozen gains
@@ -358,4 +342,28 @@ TEST_CASE("experiments/homeostasis.toml: every E neuron ends within 10 % of 20 H
   for (double c : count) worst = std::max(worst, std::abs(c / 20.0 - 20.0) / 20.0);
   std::printf("experiments/homeostasis.toml: worst E neuron %.2f %% from 20 Hz\n", 100 * worst);
   CHECK(worst <= 0.10);
+}
+
+TEST_CASE("bad homeostasis settings: exit 2 with file, line and key",
+          "[plasticity][homeostasis][cli]") {
+  const std::string ok = update_experiment("10.0", "0");
+  expect_accepted(ok);
+  const int plastic_line = line_of(ok, "[projection.plasticity]");
+  std::string t = replaced(ok, "target = 20.0\n", "");
+  expect_refused(t, plastic_line,
+                 {"projection 'I->post'.plasticity.target", "required key missing"});
+  t = replaced(ok, "eta = 0.01\n", "");
+  expect_refused(t, plastic_line, {"projection 'I->post'.plasticity.eta", "required key missing"});
+  t = replaced(ok, "window = 200.0", "window = 250.0");
+  expect_refused(t, plastic_line,
+                 {"projection 'I->post'.plasticity", "'window' (250 ms) must be a whole number "
+                                                     "of intervals (100 ms)"});
+  t = replaced(ok, "interval = 100.0", "interval = 100.05");
+  expect_refused(t, plastic_line, {"'interval' (100.05 ms) must be a multiple of the time step"});
+  t = replaced(ok, "eta = 0.01", "eta = 0.01\ntarget_spread = 25.0");
+  expect_refused(t, plastic_line, {"'target_spread' (25 Hz) must not exceed 'target' (20 Hz)"});
+  t = replaced(ok, "target = 20.0", "target = -5.0");
+  expect_refused(t, line_of(t, "target = "), {"plasticity.target", ">= 0"});
+  t = replaced(ok, "eta = 0.01", "eta = -0.01");
+  expect_refused(t, line_of(t, "eta = "), {"plasticity.eta", "> 0"});
 }
