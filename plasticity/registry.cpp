@@ -1,6 +1,7 @@
 // The built-in plasticity rules. Adding a rule: write its header and add one line here.
 #include "plasticity/rule.hpp"
 
+#include "plasticity/astro_stdp.hpp"
 #include "plasticity/stdp.hpp"
 #include "plasticity/stdp_power_law.hpp"
 #include "sim/plasticity.hpp"
@@ -12,6 +13,7 @@ PlasticityRegistry& PlasticityRegistry::global() {
     PlasticityRegistry r;
     r.add<Stdp>();
     r.add<StdpPowerLaw>();
+    r.add<AstroStdp>();
     return r;
   }();
   return registry;

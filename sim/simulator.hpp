@@ -18,6 +18,7 @@
 
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
+#include "sim/step_observer.hpp"
 #include "sim/step_spikes.hpp"
 
 #include <chrono>
@@ -67,6 +68,9 @@ public:
   // under the modulator's name.
   int record_modulator(int mod, int var, std::vector<std::uint32_t> elements, std::uint64_t every,
                        const std::string& name);
+
+  // Adds a monitor that sees every step's spikes (it must outlive the runs).
+  void add_observer(StepObserver* o) { observers_.push_back(o); }
 
   void set_flush_interval(std::uint64_t steps) { flush_steps_ = steps > 0 ? steps : 1; }
   void set_progress(std::function<void(const ProgressInfo&)> fn, double every_s) {
@@ -126,7 +130,8 @@ private:
   std::vector<SpikeRecord> spike_records_;
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
-  std::vector<StepSpikes> step_spikes_; // per population, for modulators
+  std::vector<StepSpikes> step_spikes_; // per population, for modulators and observers
+  std::vector<StepObserver*> observers_;
 };
 
 } // namespace glia
