@@ -262,7 +262,7 @@ int info_command(const std::string& model) {
     for (const auto& m : reg.models())
       std::printf("  %-14s %s\n", std::string(m.name).c_str(), std::string(m.doc).c_str());
     std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
-                "fixed_outdegree, explicit\n");
+                "fixed_outdegree, distance, explicit\n");
     std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
     std::printf("\n'glia info MODEL' lists a model's parameters, state and ports.\n");
     return 0;

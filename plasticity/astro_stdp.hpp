@@ -106,20 +106,7 @@ public:
       Block& pb = blocks_[b];
       pb.pre.assign(n_pre, LazyTrace{});
       pb.pre_mark.assign(n_pre, -1);
-      // Transposed index: for each target of the block, its synapses in (source, row) order.
-      const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
-      pb.post_row.assign(n_local + 1, 0);
-      for (std::uint32_t t : sb.target) ++pb.post_row[t - lo + 1];
-      for (std::uint32_t i = 0; i < n_local; ++i) pb.post_row[i + 1] += pb.post_row[i];
-      pb.post_syn.resize(sb.size());
-      pb.post_src.resize(sb.size());
-      std::vector<std::uint64_t> fill(pb.post_row.begin(), pb.post_row.end() - 1);
-      for (std::uint32_t j = 0; j < n_pre; ++j)
-        for (std::uint64_t k = sb.row[j]; k < sb.row[j + 1]; ++k) {
-          const std::uint64_t at = fill[sb.target[k] - lo]++;
-          pb.post_syn[at] = k;
-          pb.post_src[at] = j;
-        }
+      pb.post.build(sb, n_pre);
     }
   }
 
@@ -161,10 +148,10 @@ public:
     // Synapses of this step's post spikes whose source did not fire.
     for (std::uint32_t i : spikes) {
       const std::uint32_t li = i - sb.target_lo;
-      for (std::uint64_t k = pb.post_row[li]; k < pb.post_row[li + 1]; ++k) {
-        const std::uint32_t j = pb.post_src[k];
+      for (std::uint32_t k = pb.post.row[li]; k < pb.post.row[li + 1]; ++k) {
+        const std::uint32_t j = pb.post.src[k];
         if (pb.pre_mark[j] == now) continue;
-        update(pb.post_syn[k], c_post * pb.pre[j].now(step, decay_));
+        update(pb.post.syn[k], c_post * pb.pre[j].now(step, decay_));
       }
     }
     // The traces take this step's spikes in.
@@ -214,8 +201,7 @@ public:
   std::size_t bytes() const override {
     std::size_t n = post_.capacity() * sizeof(LazyTrace) + post_mark_.capacity() * 8;
     for (const Block& b : blocks_)
-      n += b.pre.capacity() * sizeof(LazyTrace) + b.pre_mark.capacity() * 8 +
-           b.post_row.capacity() * 8 + b.post_syn.capacity() * 8 + b.post_src.capacity() * 4;
+      n += b.pre.capacity() * sizeof(LazyTrace) + b.pre_mark.capacity() * 8 + b.post.bytes();
     return n;
   }
 
@@ -223,8 +209,7 @@ private:
   struct Block {
     std::vector<LazyTrace> pre;         // this thread's copy of the pre traces
     std::vector<std::int64_t> pre_mark; // step of each source's last spike seen here
-    std::vector<std::uint64_t> post_row, post_syn;
-    std::vector<std::uint32_t> post_src;
+    TransposedIndex post;
     StepSpikes pre_now; // the pre spikes of the current step (set by pre_spikes)
   };
 

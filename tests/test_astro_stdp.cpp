@@ -8,6 +8,7 @@
 //   excitatory / input pre: L > 0: dw = A_plus a d^L;      L < 0: dw = -A(pre step) a d^|L|
 //   inhibitory pre:         L > 0: dw = -A(post step) a d^L; L < 0: dw = A_plus a d^|L|
 //   L = 0: no change.
+#include "input_error.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "sim/simulator.hpp"
@@ -164,14 +165,7 @@ TEST_CASE("astro_stdp weights stop at the bounds of their type", "[astro_stdp]")
 }
 
 TEST_CASE("bad astro_stdp settings are reported with file, line and key", "[astro_stdp][cli]") {
-  auto error_of = [](const std::string& text) {
-    try {
-      parse_experiment(text, "p.toml");
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto error_of = [](const std::string& text) { return test::input_error_of(text, "p.toml"); };
   const std::vector<int> one = {10};
   const std::string ok = pairing_experiment("excitatory", 1.0, one, one, "");
   auto replaced = [](std::string t, const std::string& from, const std::string& to) {

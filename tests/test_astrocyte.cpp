@@ -2,6 +2,7 @@
 // recorded A(t) follows A(t+1) = A(t) + [w (L(t) - I(t)) + b - A(t)] / (tau/dt) exactly;
 // with `fraction` it sees a seeded subset of each population; bad settings are reported
 // with file, line and key.
+#include "input_error.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "plasticity/astrocyte.hpp"
@@ -147,14 +148,7 @@ TEST_CASE("astrocyte state round-trips through a state archive", "[astrocyte]") 
 }
 
 TEST_CASE("bad astrocyte settings are reported with file, line and key", "[astrocyte][cli]") {
-  auto error_of = [](const std::string& text) {
-    try {
-      parse_experiment(text, "a.toml");
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto error_of = [](const std::string& text) { return test::input_error_of(text, "a.toml"); };
   CHECK_THAT(error_of(astro_experiment("tau_astr = 10.0")),
              Catch::Contains("modulator 'astro'.tau_astr: unknown key of modulator type "
                              "'astrocyte' (did you mean 'tau_astro'?)"));

@@ -2,6 +2,7 @@
 // take disjoint sets of its points; the number of synapses at each distance matches
 // sum C exp(-(D/lambda)^2) within a few standard errors; the synapses are the same for
 // any thread count; bad layouts are reported with file, line and key.
+#include "input_error.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "sim/layout.hpp"
@@ -165,14 +166,7 @@ TEST_CASE("distance rule builds the same synapses for 1 and 2 threads", "[layout
 }
 
 TEST_CASE("bad layouts and distance rules are reported with file, line and key", "[layout][cli]") {
-  auto error_of = [](const std::string& text) {
-    try {
-      parse_experiment(text, "l.toml");
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto error_of = [](const std::string& text) { return test::input_error_of(text, "l.toml"); };
   CHECK_THAT(error_of(liquid("grid = \"liquid\"\ndims = [10, 10, 10]",
                              "grid = \"liquid\"\ndims = [10, 10, 10]\noffset = 700")),
              Catch::Contains("l.toml:21:10: population 'I'.layout.offset: points [700, 900) of "
