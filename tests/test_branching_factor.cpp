@@ -3,6 +3,7 @@
 // chain whose spikes trigger their successor with probability q gives the value of a
 // direct count of the definition, close to q. The graph of a built network holds each
 // connected pair of the listed populations once.
+#include "input_error.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "reservoir/branching_factor.hpp"
@@ -171,4 +172,28 @@ rule = "all_to_all"
   CHECK(std::vector<std::uint32_t>(g.in.begin() + static_cast<std::ptrdiff_t>(g.in_row[0]),
                                    g.in.begin() + static_cast<std::ptrdiff_t>(g.in_row[1])) ==
         sources);
+}
+
+TEST_CASE("bad branching factor settings are reported with file, line and key",
+          "[branching][cli]") {
+  auto with = [](const std::string& keys) {
+    return "[run]\nduration = 100.0\ndt = 0.5\n[run.branching_factor]\n" + keys +
+           "\n\n[[population]]\nname = \"E\"\nmodel = \"lif_delta\"\nsize = 4\n";
+  };
+  auto error_of = [](const std::string& text) { return test::input_error_of(text, "b.toml"); };
+  CHECK(error_of(with("populations = [\"E\"]\nwindow = 2.0\nsegments = 4")) == "no error");
+  CHECK_THAT(error_of(with("populations = [\"F\"]")),
+             Catch::Contains("b.toml:5:16: run.branching_factor.populations[0]: unknown "
+                             "population 'F' (did you mean 'E'?)"));
+  CHECK_THAT(error_of(with("populations = [\"E\", \"E\"]")),
+             Catch::Contains("run.branching_factor.populations[1]: 'E' is listed twice"));
+  CHECK_THAT(error_of(with("populations = [\"E\"]\nwindow = 0.75")),
+             Catch::Contains("run.branching_factor.window: must be a multiple of the time step"));
+  CHECK_THAT(error_of(with("populations = [\"E\"]\nstart = 100.0")),
+             Catch::Contains("run.branching_factor.start: must be in [0, run.duration = 100)"));
+  CHECK_THAT(error_of(with("populations = [\"E\"]\nsegment = 2")),
+             Catch::Contains("run.branching_factor.segment: unknown key (did you mean "
+                             "'segments'?)"));
+  CHECK_THAT(error_of(with("window = 2.0")),
+             Catch::Contains("run.branching_factor.populations: required key missing"));
 }
