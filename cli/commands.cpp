@@ -7,14 +7,17 @@
 #include "io/hdf5_output.hpp"
 #include "io/network_builder.hpp"
 #include "neurons/registry.hpp"
+#include "reservoir/branching_factor.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 namespace glia {
@@ -54,6 +57,43 @@ void check_output_path(const std::string& path) {
                       "' is not writable");
   if (fs::exists(p, ec) && access(p.c_str(), W_OK) != 0)
     throw OutputError("cannot write output file '" + path + "': permission denied");
+}
+
+// The [run.branching_factor] monitor, or null when the experiment asks for none.
+std::unique_ptr<BranchingFactor> branching_monitor(const Experiment& ex, const Network& net,
+                                                   std::uint64_t steps) {
+  const BranchingSpec& b = ex.run.branching;
+  if (b.populations.empty()) return nullptr;
+  std::vector<int> pops;
+  for (const auto& name : b.populations) pops.push_back(net.population_index(name));
+  const auto from = static_cast<std::uint64_t>(std::llround(b.start / ex.run.dt));
+  std::vector<std::uint64_t> ends;
+  for (int k = 1; k <= b.segments; ++k)
+    ends.push_back(from + (steps - from) * static_cast<std::uint64_t>(k) /
+                              static_cast<std::uint64_t>(b.segments));
+  return std::make_unique<BranchingFactor>(
+      liquid_graph(net, pops), static_cast<std::uint32_t>(std::llround(b.window / ex.run.dt)), from,
+      std::move(ends));
+}
+
+void report_branching(const Experiment& ex, const BranchingFactor& bf, Hdf5Output& out) {
+  const BranchingSpec& b = ex.run.branching;
+  std::string names;
+  for (const auto& n : b.populations) names += (names.empty() ? "" : "+") + n;
+  const auto r = bf.result();
+  std::printf("branching     %.4f (%s, window %g ms, %llu spikes of %u neurons from %g ms)\n",
+              r.sigma, names.c_str(), b.window, static_cast<unsigned long long>(r.spikes),
+              r.neurons, b.start);
+  out.set_attribute("/metrics", "branching_factor", r.sigma);
+  out.set_attribute("/metrics", "branching_spikes", static_cast<std::int64_t>(r.spikes));
+  if (bf.segments() < 2) return;
+  std::printf("  by segment ");
+  for (std::size_t k = 0; k < bf.segments(); ++k) {
+    const double sk = bf.segment(k).sigma;
+    std::printf(" %.4f", sk);
+    out.set_attribute("/metrics", "branching_factor_" + std::to_string(k), sk);
+  }
+  std::printf("\n");
 }
 
 std::string now_iso8601() {
@@ -120,6 +160,8 @@ int run_command(const RunOptions& opt) {
 
   Simulator sim(*net, out.get());
   const auto steps = static_cast<std::uint64_t>(std::llround(ex.run.duration / ex.run.dt));
+  const auto branching = branching_monitor(ex, *net, steps);
+  if (branching) sim.add_observer(branching.get());
   ProgressLine progress(0.0, static_cast<double>(steps) * ex.run.dt, !opt.quiet);
   try {
     attach_records(ex, sim);
@@ -172,6 +214,7 @@ int run_command(const RunOptions& opt) {
   std::printf("time per phase inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
               "learn %.2f s, flush %.2f s, wait %.2f s\n",
               ph.inputs, ph.integrate, ph.record, ph.propagate, ph.learn, ph.flush, ph.wait);
+  if (branching) report_branching(ex, *branching, *out);
   std::printf("output        %s\n", out_path.c_str());
   out->set_attribute("/metrics", "time_inputs_s", ph.inputs);
   out->set_attribute("/metrics", "time_integrate_s", ph.integrate);
@@ -219,7 +262,7 @@ int info_command(const std::string& model) {
     for (const auto& m : reg.models())
       std::printf("  %-14s %s\n", std::string(m.name).c_str(), std::string(m.doc).c_str());
     std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
-                "fixed_outdegree, explicit\n");
+                "fixed_outdegree, distance, explicit\n");
     std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
     std::printf("\n'glia info MODEL' lists a model's parameters, state and ports.\n");
     return 0;

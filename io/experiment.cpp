@@ -551,6 +551,9 @@ private:
   void run(const toml::table& doc, RunSpec& run);
   PopulationSpec population(const toml::table& t, std::size_t index,
                             const std::vector<PopulationSpec>& earlier) const;
+  GridLayout layout(const toml::table& t, const std::string& key, const PopulationSpec& p,
+                    const std::vector<PopulationSpec>& earlier) const;
+  void branching(const toml::table& doc, Experiment& ex) const;
   ProjectionSpec projection(const toml::table& t, std::size_t index, const Experiment& ex) const;
   ConnectSpec connect(const toml::table& t, const std::string& prefix, const PopulationSpec& pre,
                       const PopulationSpec& post) const;
@@ -761,7 +764,9 @@ void Validator::run(const toml::table& doc, RunSpec& run) {
   const toml::node* node = doc.get("run");
   if (!node) return;
   const toml::table& t = as_table(*node, "run");
-  check_keys(t, "run", {"duration", "dt", "seed", "threads", "backend", "flush_interval"});
+  check_keys(
+      t, "run",
+      {"duration", "dt", "seed", "threads", "backend", "flush_interval", "branching_factor"});
   auto positive = [&](const char* k, double& out) {
     if (const auto* n = t.get(k)) {
       out = finite(*n, std::string("run.") + k);
@@ -801,8 +806,9 @@ PopulationSpec Validator::population(const toml::table& t, std::size_t index,
       fail(name_node, prefix + ".name",
            "duplicate population name '" + p.name + "' (first defined at " + q.where.str() + ")");
   prefix = "population '" + p.name + "'";
-  check_keys(t, prefix,
-             {"name", "model", "size", "integrator", "params", "random", "init", "shared"});
+  check_keys(
+      t, prefix,
+      {"name", "model", "size", "integrator", "params", "random", "init", "shared", "layout"});
 
   const toml::node& model_node = required(t, prefix, "model");
   p.model = string(model_node, prefix + ".model");
@@ -813,6 +819,9 @@ PopulationSpec Validator::population(const toml::table& t, std::size_t index,
 
   p.size = static_cast<std::uint32_t>(
       integer(required(t, prefix, "size"), prefix + ".size", 1, 4294967295LL));
+
+  if (const auto* n = t.get("layout"))
+    p.layout = layout(as_table(*n, prefix + ".layout"), prefix + ".layout", p, earlier);
 
   if (const auto* n = t.get("integrator")) {
     const auto options = view_names(info->integrators);
@@ -913,16 +922,109 @@ PopulationSpec Validator::population(const toml::table& t, std::size_t index,
   return p;
 }
 
+GridLayout Validator::layout(const toml::table& t, const std::string& key, const PopulationSpec& p,
+                             const std::vector<PopulationSpec>& earlier) const {
+  check_keys(t, key, {"grid", "dims", "offset", "shuffle"});
+  GridLayout g;
+  g.grid = p.name;
+  if (const auto* n = t.get("grid")) {
+    g.grid = string(*n, key + ".grid");
+    if (!is_identifier(g.grid))
+      fail(*n, key + ".grid",
+           "'" + g.grid +
+               "' is not a valid name (letters, digits and '_', not starting with a "
+               "digit)");
+  }
+  const toml::node& dn = required(t, key, "dims", " (points along x, y and z, e.g. [10, 10, 10])");
+  const auto& a = array(dn, key + ".dims", "three positive integers");
+  if (a.size() != 3)
+    fail(dn, key + ".dims",
+         "expected three positive integers [nx, ny, nz], got " + std::to_string(a.size()) +
+             " value" + (a.size() == 1 ? "" : "s"));
+  for (std::size_t k = 0; k < 3; ++k)
+    g.dims[k] = static_cast<std::uint32_t>(
+        integer(*a.get(k), key + ".dims[" + std::to_string(k) + "]", 1, 4294967295LL));
+  auto dims_text = [](const GridLayout& l) {
+    return "[" + std::to_string(l.dims[0]) + ", " + std::to_string(l.dims[1]) + ", " +
+           std::to_string(l.dims[2]) + "]";
+  };
+  if (g.points() > 4294967295ULL)
+    fail(dn, key + ".dims", "the grid " + dims_text(g) + " has more than 2^32 - 1 points");
+  const toml::node* on = t.get("offset");
+  if (on) g.offset = static_cast<std::uint32_t>(integer(*on, key + ".offset", 0, 4294967295LL));
+  if (const auto* n = t.get("shuffle")) g.shuffle = boolean(*n, key + ".shuffle");
+  const std::uint64_t end = static_cast<std::uint64_t>(g.offset) + p.size;
+  for (const auto& q : earlier) {
+    if (q.layout.grid != g.grid) continue;
+    if (q.layout.dims != g.dims)
+      fail(dn, key + ".dims",
+           "grid '" + g.grid + "' is " + dims_text(q.layout) + " in population '" + q.name + "' (" +
+               q.where.str() + "), here " + dims_text(g));
+    if (q.layout.shuffle != g.shuffle)
+      fail(t.get("shuffle") ? *t.get("shuffle") : static_cast<const toml::node&>(t),
+           key + ".shuffle",
+           "grid '" + g.grid + "' has shuffle = " + (q.layout.shuffle ? "true" : "false") +
+               " in population '" + q.name + "'; every population on a grid must agree");
+  }
+  if (end > g.points())
+    fail(on ? *on : dn, key + (on ? ".offset" : ".dims"),
+         "population '" + p.name + "' needs points [" + std::to_string(g.offset) + ", " +
+             std::to_string(end) + ") of grid '" + g.grid + "', which has " +
+             std::to_string(g.points()) + " points " + dims_text(g));
+  for (const auto& q : earlier) {
+    if (q.layout.grid != g.grid) continue;
+    const std::uint64_t q_end = static_cast<std::uint64_t>(q.layout.offset) + q.size;
+    if (g.offset < q_end && q.layout.offset < end)
+      fail(on ? *on : static_cast<const toml::node&>(t), key + ".offset",
+           "points [" + std::to_string(g.offset) + ", " + std::to_string(end) + ") of grid '" +
+               g.grid + "' overlap those of population '" + q.name + "' ([" +
+               std::to_string(q.layout.offset) + ", " + std::to_string(q_end) +
+               ")); populations on one grid take disjoint ranges (e.g. offset = " +
+               std::to_string(q_end) + ")");
+  }
+  return g;
+}
+
+void Validator::branching(const toml::table& doc, Experiment& ex) const {
+  const toml::node* rn = doc.get("run");
+  const toml::node* n = rn && rn->is_table() ? rn->as_table()->get("branching_factor") : nullptr;
+  if (!n) return;
+  const std::string key = "run.branching_factor";
+  const toml::table& t = as_table(*n, key);
+  check_keys(t, key, {"populations", "window", "start", "segments"});
+  BranchingSpec& b = ex.run.branching;
+  const toml::node& pn = required(t, key, "populations", " (the populations of the liquid)");
+  const auto& a = array(pn, key + ".populations", "population names");
+  if (a.empty()) fail(pn, key + ".populations", "must name at least one population");
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const std::string ek = key + ".populations[" + std::to_string(k) + "]";
+    const std::string name = population_ref(*a.get(k), ek, ex).name;
+    if (contains(b.populations, name)) fail(*a.get(k), ek, "'" + name + "' is listed twice");
+    b.populations.push_back(name);
+  }
+  if (const auto* w = t.get("window")) b.window = interval(*w, key + ".window");
+  if (const auto* s = t.get("start")) {
+    b.start = finite(*s, key + ".start");
+    if (b.start < 0 || b.start >= ex.run.duration)
+      fail(*s, key + ".start",
+           "must be in [0, run.duration = " + fmt(ex.run.duration) + ") ms, got " + fmt(b.start));
+  }
+  if (const auto* g = t.get("segments"))
+    b.segments = static_cast<int>(integer(*g, key + ".segments", 1, 10000));
+}
+
 ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
                                const PopulationSpec& pre, const PopulationSpec& post) const {
-  static const std::vector<std::string> rules = {"all_to_all",        "one_to_one",
-                                                 "fixed_probability", "fixed_indegree",
-                                                 "fixed_outdegree",   "explicit"};
+  static const std::vector<std::string> rules = {
+      "all_to_all",      "one_to_one", "fixed_probability", "fixed_indegree",
+      "fixed_outdegree", "distance",   "explicit"};
   ConnectSpec c;
   const toml::node& rule_node = required(t, prefix, "rule", " (one of " + quoted_list(rules) + ")");
   const std::string rule = choice(rule_node, prefix + ".rule", rules, "connection rule");
   std::vector<std::string> keys = {"rule"};
-  if (rule != "explicit") keys.insert(keys.end(), {"autapses", "multapses"});
+  if (rule != "explicit") keys.push_back("autapses");
+  if (rule != "explicit" && rule != "distance") keys.push_back("multapses");
+  if (rule == "distance") keys.insert(keys.end(), {"C", "lambda"});
   if (rule == "fixed_probability") keys.push_back("p");
   if (rule == "fixed_indegree") keys.push_back("indegree");
   if (rule == "fixed_outdegree") keys.push_back("outdegree");
@@ -959,6 +1061,17 @@ ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
                std::to_string(available) + " distinct " + (in ? "sources" : "targets") +
                " in population '" + other.name + "' (multapses = false" +
                (self && !c.autapses ? ", autapses = false)" : ")"));
+  } else if (rule == "distance") {
+    c.rule = ConnectSpec::Rule::distance;
+    c.c = in_range(required(t, prefix, "C", " (the connection probability at distance 0)"),
+                   prefix + ".C", kUnit);
+    c.lambda = in_range(required(t, prefix, "lambda", " (the length scale, in grid units)"),
+                        prefix + ".lambda", kPositive);
+    for (const PopulationSpec* p : {&pre, &post})
+      if (!p->layout.placed())
+        fail(rule_node, prefix + ".rule",
+             "rule 'distance' needs the positions of population '" + p->name +
+                 "': give it a [population.layout]");
   } else {
     c.rule = ConnectSpec::Rule::explicit_list;
     const toml::node& n = required(t, prefix, "file", " (a CSV or HDF5 connection list)");
@@ -1114,7 +1227,12 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
       ps.refs.emplace_back();
       continue;
     }
-    ps.refs.push_back(modulator_ref(*n, key, ex).name);
+    const ModulatorName m = modulator_ref(*n, key, ex);
+    if (!rf.type.empty() && m.type != rf.type)
+      fail(*n, key,
+           "modulator '" + m.name + "' is of type '" + m.type + "'; rule '" + ps.rule +
+               "' needs a modulator of type '" + std::string(rf.type) + "'");
+    ps.refs.push_back(m.name);
   }
   for (const auto& sp : info.params) {
     const toml::node* n = t.get(sp.name);
@@ -1587,6 +1705,7 @@ void Validator::build(const toml::table& doc, Experiment& ex) {
         path_ + ": population: the experiment defines no population (add a [[population]] table)");
   for (std::size_t i = 0; i < pops.size(); ++i)
     ex.populations.push_back(population(*pops[i], i, ex.populations));
+  branching(doc, ex);
   // Rules name modulators, and modulators may observe projections: the names first.
   const auto mods = tables(doc, "modulator");
   for (const toml::table* m : mods) {

@@ -32,6 +32,15 @@ struct SourceLocation {
   std::string str() const; // "file:line:col" (or "file" / "--set" when there is no line)
 };
 
+// [run.branching_factor]: the branching factor of a set of populations (reservoir/
+// branching_factor.hpp), reported in the summary and /metrics.
+struct BranchingSpec {
+  std::vector<std::string> populations; // empty: not measured
+  double window = 4.0;                  // ms
+  double start = 0.0;                   // ms: spikes before start + window are not counted
+  int segments = 1;                     // equal parts of [start, duration) reported apart
+};
+
 struct RunSpec {
   double duration = 1000.0; // ms
   double dt = 0.1;          // ms
@@ -39,6 +48,7 @@ struct RunSpec {
   int threads = 1; // 0 = all hardware threads
   std::string backend = "cpu";
   double flush_interval = 100.0; // ms of model time between output flushes
+  BranchingSpec branching;
 };
 
 struct NamedValue {
@@ -56,6 +66,7 @@ struct PopulationSpec {
   std::vector<NamedValue> params; // [population.params]: only the ones given
   std::vector<NamedValue> init;   // [population.init]: only the ones given
   SharedConfig shared;            // [population.shared]
+  GridLayout layout;              // [population.layout]: positions on a grid
   SourceLocation where;
 };
 

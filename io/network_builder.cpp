@@ -198,6 +198,8 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
       fail(ps.where, "population '" + ps.name + "'.shared: " + e.what());
     }
     PopulationValues(ps, *pop, seed).build();
+    if (ps.layout.placed())
+      net->set_positions(pop->index(), grid_positions(ps.layout, ps.size, seed));
   }
 
   for (std::size_t j = 0; j < ex.projections.size(); ++j) {
@@ -221,6 +223,8 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     req.dt = dt;
     req.seed = seed;
     req.index = static_cast<std::uint32_t>(j);
+    req.pre_pos = &net->positions(pre);
+    req.post_pos = &net->positions(post);
     try {
       connect(proj, req, net->blocks(post));
     } catch (const std::invalid_argument& e) {

@@ -89,7 +89,7 @@ public:
       pb.rest.assign(sb.size(), 0.0f);
       pb.last_pre.assign(n_pre, -1);
       pb.row = sb.row;
-      pb.build(sb, n_pre);
+      pb.post.build(sb, n_pre);
     }
     proj.constant_delay = false;
   }
@@ -124,9 +124,9 @@ public:
     if (!frozen(step))
       for (std::uint32_t i : spikes) {
         const std::uint32_t li = i - sb.target_lo;
-        for (std::uint32_t k = pb.post_row[li]; k < pb.post_row[li + 1]; ++k) {
-          const std::int64_t e = pb.last_pre[pb.post_src[k]];
-          const std::uint32_t s = pb.post_syn[k];
+        for (std::uint32_t k = pb.post.row[li]; k < pb.post.row[li + 1]; ++k) {
+          const std::int64_t e = pb.last_pre[pb.post.src[k]];
+          const std::uint32_t s = pb.post.syn[k];
           if (e >= 0) pair(sb, pb, s, p - (e + pb.sent[s]));
         }
       }
@@ -168,12 +168,13 @@ public:
     std::size_t n = last_post_.capacity() * sizeof(std::int64_t);
     for (const Block& pb : blocks_)
       n += pb.sent.capacity() * sizeof(std::uint16_t) + pb.rest.capacity() * sizeof(float) +
-           (pb.last_pre.capacity() + pb.row.capacity()) * sizeof(std::int64_t) + pb.index_bytes();
+           (pb.last_pre.capacity() + pb.row.capacity()) * sizeof(std::int64_t) + pb.post.bytes();
     return n;
   }
 
 private:
-  struct Block : TransposedIndex {
+  struct Block {
+    TransposedIndex post;               // the block's synapses by target
     std::vector<std::uint16_t> sent;    // per synapse: the delay its last spike travelled with
     std::vector<float> rest;            // per synapse: fraction of a step not yet moved
     std::vector<std::int64_t> last_pre; // per source: step of its last spike (this thread's copy)

@@ -1,6 +1,7 @@
 // The built-in modulator types. Adding one: write its header and add one line here.
 #include "plasticity/modulator.hpp"
 
+#include "plasticity/astrocyte.hpp"
 #include "plasticity/attention_gate.hpp"
 
 namespace glia {
@@ -9,6 +10,7 @@ ModulatorRegistry& ModulatorRegistry::global() {
   static ModulatorRegistry registry = [] {
     ModulatorRegistry r;
     r.add<AttentionGate>();
+    r.add<Astrocyte>();
     return r;
   }();
   return registry;

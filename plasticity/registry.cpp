@@ -1,6 +1,7 @@
 // The built-in plasticity rules. Adding a rule: write its header and add one line here.
 #include "plasticity/rule.hpp"
 
+#include "plasticity/astro_stdp.hpp"
 #include "plasticity/delay_plasticity.hpp"
 #include "plasticity/homeostasis.hpp"
 #include "plasticity/stdp.hpp"
@@ -16,6 +17,7 @@ PlasticityRegistry& PlasticityRegistry::global() {
     r.add<StdpPowerLaw>();
     r.add<Homeostasis>();
     r.add<DelayPlasticity>();
+    r.add<AstroStdp>();
     return r;
   }();
   return registry;

@@ -53,6 +53,7 @@ struct RefSpec {
   std::string_view kind; // what it names: "modulator"
   bool required;
   std::string_view doc;
+  std::string_view type = {}; // the modulator type it must name ("" = any)
 };
 
 class Plasticity;

@@ -100,6 +100,30 @@ void enumerate(const ConnectRequest& req, std::uint32_t lo, std::uint32_t hi,
       });
     break;
   }
+  case Rule::distance: {
+    // One uniform per (target, source) pair, drawn in runs of consecutive sources.
+    if (c.c <= 0.0) break;
+    constexpr std::uint32_t kRun = 512;
+    std::uint32_t words[4 * kRun];
+    const double inv_l2 = 1.0 / (c.lambda * c.lambda);
+    for (std::uint32_t t = lo; t < hi; ++t) {
+      const Position& q = (*req.post_pos)[t];
+      std::uint32_t ord = 0;
+      for (std::uint32_t j0 = 0; j0 < n_pre; j0 += kRun) {
+        const std::uint32_t m = std::min(kRun, n_pre - j0);
+        s.draw_run(t, 3, j0, 0, m, words);
+        for (std::uint32_t g = 0; g < m; ++g) {
+          const std::uint32_t j = j0 + g;
+          if (no_self && j == t) continue;
+          const Position& p = (*req.pre_pos)[j];
+          const double dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
+          const double prob = c.c * std::exp(-(dx * dx + dy * dy + dz * dz) * inv_l2);
+          if (u01(words[4 * g], words[4 * g + 1]) < prob) emit(j, t, t, ord++);
+        }
+      }
+    }
+    break;
+  }
   case Rule::explicit_list:
     for (std::size_t i = 0; i < c.targets.size(); ++i) {
       const std::uint32_t t = c.targets[i];
@@ -123,6 +147,12 @@ void check(const ConnectRequest& req) {
     if (!c.multapses && c.degree > pool)
       fail("degree " + std::to_string(c.degree) + " exceeds the " + std::to_string(pool) +
            " candidate neurons without multapses");
+  }
+  if (c.rule == Rule::distance) {
+    if (!req.pre_pos || !req.post_pos || req.pre_pos->size() != req.n_pre ||
+        req.post_pos->size() != req.n_post)
+      fail("the distance rule needs positions for both populations ([population.layout])");
+    if (!(c.lambda > 0.0)) fail("lambda must be > 0");
   }
   if (c.rule == Rule::explicit_list) {
     if (c.sources.size() != c.targets.size()) fail("explicit list: sources and targets differ");

@@ -1,11 +1,12 @@
 // Connection rules: which synapses a projection has, and their weights and delays.
 // Every random choice is keyed by the target neuron (or, for fixed_outdegree, the
-// source) and an ordinal, so the synapses do not depend on the number of threads
-// that build them. Blocks are built in two passes (count, then fill) over the same
-// keyed draws, so no temporary list of all synapses is ever held in memory.
+// source) and an ordinal (the distance rule: by the target and the source), so the synapses do not
+// depend on the number of threads that build them. Blocks are built in two passes (count, then
+// fill) over the same keyed draws, so no temporary list of all synapses is ever held in memory.
 #pragma once
 
 #include "sim/distribution.hpp"
+#include "sim/layout.hpp"
 #include "sim/projection.hpp"
 
 #include <cstdint>
@@ -21,11 +22,14 @@ struct ConnectSpec {
     fixed_probability,
     fixed_indegree,
     fixed_outdegree,
-    explicit_list
+    explicit_list,
+    distance // p = C exp(-(D / lambda)^2) between the pre and post positions
   };
   Rule rule = Rule::all_to_all;
   double probability = 0.0; // fixed_probability
   std::uint32_t degree = 0; // fixed_indegree / fixed_outdegree
+  double c = 0.0;           // distance: probability at distance 0
+  double lambda = 1.0;      // distance: length scale (grid units)
   bool autapses = true;     // only meaningful when pre and post are the same population
   bool multapses = true;
   std::string file; // explicit_list: CSV or HDF5, resolved relative to the experiment
@@ -42,7 +46,9 @@ struct ConnectRequest {
   bool same_population = false;
   double dt = 0.1;
   std::uint32_t seed = 0;
-  std::uint32_t index = 0; // projection index, keys its streams
+  std::uint32_t index = 0;                        // projection index, keys its streams
+  const std::vector<Position>* pre_pos = nullptr; // distance rule: one per neuron
+  const std::vector<Position>* post_pos = nullptr;
 };
 
 // Fills proj.blocks (one per entry of `blocks`, each a [lo, hi) range of targets) and the

@@ -24,6 +24,7 @@ Population& Network::add_population(const ModelInfo& model, PopulationSetup setu
   setup.dt = dt_;
   populations_.push_back(model.create(model, setup));
   blocks_.push_back(split_blocks(setup.size, threads_));
+  positions_.emplace_back();
   return *populations_.back();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sim/inputs.hpp"
+#include "sim/layout.hpp"
 #include "sim/population.hpp"
 #include "sim/projection.hpp"
 
@@ -44,6 +45,13 @@ public:
   const std::vector<std::unique_ptr<Modulator>>& modulators() const { return modulators_; }
   const std::vector<Block>& blocks(int population) const { return blocks_[population]; }
   int population_index(const std::string& name) const;
+  // Positions of a population's neurons (sim/layout.hpp); empty when it has none.
+  void set_positions(int population, std::vector<Position> p) {
+    positions_[static_cast<std::size_t>(population)] = std::move(p);
+  }
+  const std::vector<Position>& positions(int population) const {
+    return positions_[static_cast<std::size_t>(population)];
+  }
   int modulator_index(const std::string& name) const;
 
   // Sizes the ring buffers to the longest delay into each population and computes
@@ -59,6 +67,7 @@ private:
   int threads_;
   std::vector<std::unique_ptr<Population>> populations_;
   std::vector<std::vector<Block>> blocks_;
+  std::vector<std::vector<Position>> positions_;
   std::vector<Projection> projections_;
   std::vector<std::unique_ptr<Input>> inputs_;
   std::vector<std::unique_ptr<Modulator>> modulators_;

@@ -94,6 +94,30 @@ struct LazyTrace {
   }
 };
 
+// The synapses of a block by target: for target lo + i, entries row[i] .. row[i + 1] - 1,
+// in (source, row) order, each the synapse's position in the block and its source.
+struct TransposedIndex {
+  std::vector<std::uint32_t> row, syn, src;
+  void build(const SynapseBlock& sb, std::uint32_t n_pre) {
+    const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
+    row.assign(n_local + 1, 0);
+    for (std::uint32_t t : sb.target) ++row[t - lo + 1];
+    for (std::uint32_t i = 0; i < n_local; ++i) row[i + 1] += row[i];
+    syn.resize(sb.size());
+    src.resize(sb.size());
+    std::vector<std::uint64_t> fill(row.begin(), row.end() - 1);
+    for (std::uint32_t j = 0; j < n_pre; ++j)
+      for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
+        const std::uint64_t at = fill[sb.target[s] - lo]++;
+        syn[at] = static_cast<std::uint32_t>(s);
+        src[at] = j;
+      }
+  }
+  std::size_t bytes() const {
+    return (row.capacity() + syn.capacity() + src.capacity()) * sizeof(std::uint32_t);
+  }
+};
+
 // The post-synaptic side of one neuron, in one cache line: its lazy trace and its
 // recent spikes that some incoming synapse may not have seen yet. A synapse applies the
 // rule's on_post for the spikes at or after its source's last arrival when that source
@@ -127,32 +151,6 @@ struct alignas(32) PostState {
   }
 };
 
-// The synapses of one block by target: for local target i (target - target_lo), its
-// synapses post_syn[post_row[i] .. post_row[i + 1]) and their sources post_src[...], in
-// (source, row) order. Rules that act on post-synaptic spikes walk a target's inputs here.
-struct TransposedIndex {
-  std::vector<std::uint32_t> post_row, post_syn, post_src;
-  void build(const SynapseBlock& sb, std::uint32_t n_pre) {
-    const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
-    post_row.assign(n_local + 1, 0);
-    for (std::uint32_t t : sb.target) ++post_row[t - lo + 1];
-    for (std::uint32_t i = 0; i < n_local; ++i) post_row[i + 1] += post_row[i];
-    post_syn.resize(sb.size());
-    post_src.resize(sb.size());
-    std::vector<std::uint64_t> fill(post_row.begin(), post_row.end() - 1);
-    for (std::uint32_t j = 0; j < n_pre; ++j)
-      for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
-        const std::uint64_t at = fill[sb.target[s] - lo]++;
-        post_syn[at] = static_cast<std::uint32_t>(s);
-        post_src[at] = j;
-      }
-  }
-  std::size_t index_bytes() const {
-    return (post_row.capacity() + post_syn.capacity() + post_src.capacity()) *
-           sizeof(std::uint32_t);
-  }
-};
-
 template <class R> class PlasticityOf final : public Plasticity {
 public:
   using Config = typename R::Config;
@@ -170,7 +168,7 @@ public:
       sb.plastic_weight = std::move(w);
       std::vector<float>().swap(sb.weight);
       pb.pre.assign(n_pre, LazyTrace{});
-      pb.build(sb, n_pre);
+      pb.post.build(sb, n_pre);
     }
   }
 
@@ -295,14 +293,15 @@ public:
 
   std::size_t bytes() const override {
     std::size_t n = post_.capacity() * sizeof(PostState);
-    for (const auto& b : blocks_) n += b.pre.capacity() * sizeof(LazyTrace) + b.index_bytes();
+    for (const auto& b : blocks_) n += b.pre.capacity() * sizeof(LazyTrace) + b.post.bytes();
     return n;
   }
 
 private:
   static constexpr std::uint64_t kPrefetch = 12;
-  struct Block : TransposedIndex {
+  struct Block {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
+    TransposedIndex post;
   };
 
   // on_post for the pending entries of h that came at or after the source's last arrival
@@ -332,9 +331,9 @@ private:
     if (n == 0) return;
     const std::uint32_t li = i - sb.target_lo;
     double* w = sb.plastic_weight.data();
-    for (std::uint32_t k = pb.post_row[li]; k < pb.post_row[li + 1]; ++k) {
-      const LazyTrace& x = pb.pre[pb.post_src[k]];
-      if (x.at >= 0) apply_pending(w[pb.post_syn[k]], h, x, 0, n);
+    for (std::uint32_t k = pb.post.row[li]; k < pb.post.row[li + 1]; ++k) {
+      const LazyTrace& x = pb.pre[pb.post.src[k]];
+      if (x.at >= 0) apply_pending(w[pb.post.syn[k]], h, x, 0, n);
     }
     h.count -= n; // the oldest entries are the last distances
   }

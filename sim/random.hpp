@@ -11,6 +11,8 @@
 #include <Random123/philox.h>
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #if defined(__AVX2__) && !defined(__CUDACC__)
 #define GLIA_PHILOX_AVX2 1
@@ -29,7 +31,9 @@ enum class StreamKind : std::uint32_t {
   input = 6,      // Poisson and noise generators
   neuron = 7,     // stochastic neuron dynamics
   plasticity = 8, // stochastic rules
-  variable = 9    // per-neuron random variables of expressions
+  variable = 9,   // per-neuron random variables of expressions
+  modulator = 10, // modulators' random choices (e.g. which neurons an astrocyte sees)
+  layout = 11     // placement of neurons on grids
 };
 
 GLIA_HD std::uint32_t stream_id(StreamKind kind, std::uint32_t object, std::uint32_t sub = 0) {
@@ -164,6 +168,18 @@ GLIA_HD std::uint32_t poisson_inversion(double u, double lambda, double exp_minu
     f += p;
   }
   return k;
+}
+
+// A permutation of 0..n-1 drawn from `stream` (Fisher-Yates, the draw for position i
+// keyed by i): a pure function of the stream and n.
+inline std::vector<std::uint32_t> permutation(std::uint32_t n, const Stream& stream) {
+  std::vector<std::uint32_t> p(n);
+  for (std::uint32_t i = 0; i < n; ++i) p[i] = i;
+  for (std::uint32_t i = n; i-- > 1;) {
+    const std::uint32_t j = below(stream.draw(i, 0, 0, 0)[0], i + 1);
+    std::swap(p[i], p[j]);
+  }
+  return p;
 }
 
 } // namespace glia

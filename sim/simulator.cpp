@@ -323,9 +323,10 @@ void Simulator::run(std::uint64_t n_steps) {
                        std::chrono::duration<double>(now - t0).count(), total});
           }
         }
+        for (auto& sp : step_spikes_) sp.slot = par;
+        for (StepObserver* o : observers_) o->observe(s, step_spikes_);
         lap(tt.record);
         if (!mods.empty()) {
-          for (auto& sp : step_spikes_) sp.slot = par;
           const ModulatorContext ctx{s, net_.dt(), &step_spikes_, &net_};
           for (const auto& m : mods) m->update(ctx);
           for (auto& r : state_records_) {

@@ -19,6 +19,7 @@
 
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
+#include "sim/step_observer.hpp"
 #include "sim/step_spikes.hpp"
 #include "sim/weight_monitor.hpp"
 
@@ -76,6 +77,8 @@ public:
     return weight_monitors_.add(request, sink_);
   }
   const WeightMonitors& weight_monitors() const { return weight_monitors_; }
+  // Adds a monitor that sees every step's spikes (it must outlive the runs).
+  void add_observer(StepObserver* o) { observers_.push_back(o); }
 
   void set_flush_interval(std::uint64_t steps) { flush_steps_ = steps > 0 ? steps : 1; }
   void set_progress(std::function<void(const ProgressInfo&)> fn, double every_s) {
@@ -135,8 +138,9 @@ private:
   std::vector<SpikeRecord> spike_records_;
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;
-  std::vector<StepSpikes> step_spikes_; // per population, for modulators
   WeightMonitors weight_monitors_{net_};
+  std::vector<StepSpikes> step_spikes_; // per population, for modulators and observers
+  std::vector<StepObserver*> observers_;
 };
 
 } // namespace glia
