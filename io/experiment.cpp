@@ -1087,7 +1087,17 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
       ps.refs.emplace_back();
       continue;
     }
-    ps.refs.push_back(modulator_ref(*n, key, ex).name);
+    const ModulatorName m = modulator_ref(*n, key, ex);
+    if (!rf.types.empty() &&
+        std::find(rf.types.begin(), rf.types.end(), m.type) == rf.types.end()) {
+      std::string types;
+      for (const auto& ty : rf.types)
+        types += (types.empty() ? "'" : ", '") + std::string(ty) + "'";
+      fail(*n, key,
+           "modulator '" + m.name + "' is of type '" + m.type + "'; '" + std::string(rf.name) +
+               "' needs a modulator of type " + types);
+    }
+    ps.refs.push_back(m.name);
   }
   for (const auto& sp : info.params) {
     const toml::node* n = t.get(sp.name);

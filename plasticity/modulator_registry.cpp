@@ -2,6 +2,8 @@
 #include "plasticity/modulator.hpp"
 
 #include "plasticity/attention_gate.hpp"
+#include "plasticity/error_signal.hpp"
+#include "plasticity/reward.hpp"
 
 namespace glia {
 
@@ -9,6 +11,8 @@ ModulatorRegistry& ModulatorRegistry::global() {
   static ModulatorRegistry registry = [] {
     ModulatorRegistry r;
     r.add<AttentionGate>();
+    r.add<Reward>();
+    r.add<ErrorSignal>();
     return r;
   }();
   return registry;

@@ -3,6 +3,7 @@
 
 #include "plasticity/stdp.hpp"
 #include "plasticity/stdp_power_law.hpp"
+#include "plasticity/three_factor.hpp"
 #include "sim/plasticity.hpp"
 
 namespace glia {
@@ -12,6 +13,7 @@ PlasticityRegistry& PlasticityRegistry::global() {
     PlasticityRegistry r;
     r.add<Stdp>();
     r.add<StdpPowerLaw>();
+    r.add<ThreeFactor>();
     return r;
   }();
   return registry;

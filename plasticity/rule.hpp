@@ -51,6 +51,7 @@ struct RefSpec {
   std::string_view kind; // what it names: "modulator"
   bool required;
   std::string_view doc;
+  std::span<const std::string_view> types = {}; // modulator types it accepts (empty: any)
 };
 
 class Plasticity;

@@ -61,6 +61,36 @@ public:
   virtual void load(const StateArchive& ar, const std::string& prefix) = 0;
 };
 
+// Moves a block's weights into plastic_weight (double), whatever their representation.
+inline void take_weights(const Projection& proj, SynapseBlock& sb) {
+  std::vector<double> w(sb.size());
+  for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
+  sb.plastic_weight = std::move(w);
+  std::vector<float>().swap(sb.weight);
+}
+
+// Transposed index of a block: for each of its targets (local index i), the synapses
+// post_syn[post_row[i] .. post_row[i + 1]) into it and their sources post_src, in
+// (source, row) order.
+inline void build_transposed(const SynapseBlock& sb, std::uint32_t n_pre,
+                             std::vector<std::uint32_t>& post_row,
+                             std::vector<std::uint32_t>& post_syn,
+                             std::vector<std::uint32_t>& post_src) {
+  const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
+  post_row.assign(n_local + 1, 0);
+  for (std::uint32_t t : sb.target) ++post_row[t - lo + 1];
+  for (std::uint32_t i = 0; i < n_local; ++i) post_row[i + 1] += post_row[i];
+  post_syn.resize(sb.size());
+  post_src.resize(sb.size());
+  std::vector<std::uint64_t> fill(post_row.begin(), post_row.end() - 1);
+  for (std::uint32_t j = 0; j < n_pre; ++j)
+    for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
+      const std::uint64_t at = fill[sb.target[s] - lo]++;
+      post_syn[at] = static_cast<std::uint32_t>(s);
+      post_src[at] = j;
+    }
+}
+
 // exp(-k dt / tau) for k steps: tabulated for the common short lags, computed beyond.
 class DecayTable {
 public:
@@ -133,25 +163,9 @@ public:
     for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
       SynapseBlock& sb = proj.blocks[b];
       Block& pb = blocks_[b];
-      std::vector<double> w(sb.size());
-      for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
-      sb.plastic_weight = std::move(w);
-      std::vector<float>().swap(sb.weight);
+      take_weights(proj, sb);
       pb.pre.assign(n_pre, LazyTrace{});
-      // Transposed index: for each target of the block, its synapses in (source, row) order.
-      const std::uint32_t lo = sb.target_lo, n_local = sb.target_hi - sb.target_lo;
-      pb.post_row.assign(n_local + 1, 0);
-      for (std::uint32_t t : sb.target) ++pb.post_row[t - lo + 1];
-      for (std::uint32_t i = 0; i < n_local; ++i) pb.post_row[i + 1] += pb.post_row[i];
-      pb.post_syn.resize(sb.size());
-      pb.post_src.resize(sb.size());
-      std::vector<std::uint64_t> fill(pb.post_row.begin(), pb.post_row.end() - 1);
-      for (std::uint32_t j = 0; j < n_pre; ++j)
-        for (std::uint64_t s = sb.row[j]; s < sb.row[j + 1]; ++s) {
-          const std::uint64_t at = fill[sb.target[s] - lo]++;
-          pb.post_syn[at] = static_cast<std::uint32_t>(s);
-          pb.post_src[at] = j;
-        }
+      build_transposed(sb, n_pre, pb.post_row, pb.post_syn, pb.post_src);
     }
   }
 

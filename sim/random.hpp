@@ -29,7 +29,8 @@ enum class StreamKind : std::uint32_t {
   input = 6,      // Poisson and noise generators
   neuron = 7,     // stochastic neuron dynamics
   plasticity = 8, // stochastic rules
-  variable = 9    // per-neuron random variables of expressions
+  variable = 9,   // per-neuron random variables of expressions
+  modulator = 10  // stochastic modulators (reward delays)
 };
 
 GLIA_HD std::uint32_t stream_id(StreamKind kind, std::uint32_t object, std::uint32_t sub = 0) {
