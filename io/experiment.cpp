@@ -1124,7 +1124,7 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
       {"spike_times", {"times", "ids", "weight", "port", "delay"}},
       {"dc", {"amplitude", "start", "stop"}},
       {"step_current", {"times", "amplitudes"}},
-      {"noise", {"mean", "std", "interval", "start", "stop"}},
+      {"noise", {"mean", "std", "dist", "interval", "start", "stop"}},
   };
   InputSpec in;
   in.where = loc(t);
@@ -1244,6 +1244,9 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
     if (const auto* n = t.get("mean")) in.mean = finite(*n, key("mean"));
     in.std = finite(required(t, prefix, "std", " (pA)"), key("std"));
     if (in.std < 0) fail(*t.get("std"), key("std"), "must be >= 0, got " + fmt(in.std));
+    if (const auto* n = t.get("dist"))
+      in.uniform =
+          choice(*n, key("dist"), {"normal", "uniform"}, "noise distribution") == "uniform";
     at_least_dt("interval", in.interval);
     break;
   }

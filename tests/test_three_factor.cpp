@@ -614,3 +614,18 @@ TEST_CASE("bad three-factor and modulator input names file, line and key",
     CHECK_THAT(r.err, Catch::Contains("bad.toml:") && Catch::Contains(expect));
   }
 }
+
+TEST_CASE("glia info lists the three-factor rule and the modulators", "[three_factor][cli]") {
+  glia::test::ScratchDir dir("info");
+  const auto all = glia::test::run_glia("info", dir);
+  CHECK(all.code == 0);
+  CHECK_THAT(all.out, Catch::Contains("three_factor") && Catch::Contains("reward") &&
+                          Catch::Contains("error"));
+  const auto rule = glia::test::run_glia("info three_factor", dir);
+  CHECK(rule.code == 0);
+  CHECK_THAT(rule.out, Catch::Contains("update_interval") && Catch::Contains("gate") &&
+                           Catch::Contains("hebbian"));
+  const auto mod = glia::test::run_glia("info error", dir);
+  CHECK(mod.code == 0);
+  CHECK_THAT(mod.out, Catch::Contains("population") && Catch::Contains("target"));
+}
