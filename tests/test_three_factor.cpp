@@ -104,6 +104,29 @@ ThreeFactorEngine& engine(Network& net, int proj) {
   return dynamic_cast<ThreeFactorEngine&>(*net.projections()[proj].plasticity);
 }
 
+// A reward modulator "da" watching pp's synapse 0 -> `post`, delays of 100..300 ms, its
+// counters recorded every step.
+std::string task_modulator(const std::string& extra) {
+  return "[[modulator]]\nname = \"da\"\ntype = \"reward\"\nprojection = \"pp\"\npre = 0\n"
+         "delay_min = 100.0\ndelay_max = 300.0\n" +
+         extra +
+         "\n[[record]]\ntype = \"modulator\"\nmodulator = \"da\"\nvariables = [\"rewards\", "
+         "\"pairings\"]\n";
+}
+
+// The steps at which the recorded counters (rewards, pairings) went up, once per count.
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>>
+counter_steps(const Simulator& sim) {
+  std::vector<std::int64_t> up[2];
+  for (int c = 0; c < 2; ++c) {
+    const auto& rec = sim.state_records().at(static_cast<std::size_t>(c));
+    double last = 0;
+    for (std::size_t u = 0; u < rec.n_rows; ++u)
+      for (; last < rec.rows[u]; ++last) up[c].push_back(static_cast<std::int64_t>(u));
+  }
+  return {up[0], up[1]};
+}
+
 } // namespace
 
 TEST_CASE("three-factor eligibility and weight equal the closed form",
@@ -247,23 +270,7 @@ TEST_CASE("reward task: a pairing inside the window schedules one reward 1..3 de
   // +10 (in, the window is inclusive), and two posts 4 and 8 ms after one pre (two in).
   const std::vector<double> pre_t = {10, 400, 805, 1200, 1600};
   const std::vector<double> post_t = {13, 415, 800, 1200, 1210, 1604, 1608};
-  const std::string mods = R"([[modulator]]
-name = "da"
-type = "reward"
-tau_d = 20.0
-projection = "pp"
-pre = 0
-post = -1
-window = 10.0
-delay_min = 100.0
-delay_max = 300.0
-amount = 1.0
-
-[[record]]
-type = "modulator"
-modulator = "da"
-variables = ["rewards", "pairings"]
-)";
+  const std::string mods = task_modulator("tau_d = 20.0\npost = -1\nwindow = 10.0\namount = 1.0\n");
   const std::string rule = "modulator = \"da\"\nw_min = -1.0\nw_max = 1.0\n";
   const Experiment ex =
       parse_experiment(pair_experiment(1, "one_to_one", 1.0, pre_t, std::vector<double>(5, 0),
@@ -280,16 +287,7 @@ variables = ["rewards", "pairings"]
   CHECK(reward.pending()[0] >= 13 + 100);
   CHECK(reward.pending()[0] <= 13 + 300);
   sim.run(2200);
-  // One record per variable: rewards, then pairings.
-  const auto& rec = sim.state_records().at(0);
-  const auto& rec_p = sim.state_records().at(1);
-  std::vector<std::int64_t> reward_steps, pairing_steps;
-  double last_r = 0, last_p = 0;
-  for (std::size_t u = 0; u < rec.n_rows; ++u) {
-    const double r = rec.rows[u], p = rec_p.rows[u];
-    for (; last_r < r; ++last_r) reward_steps.push_back(static_cast<std::int64_t>(u));
-    for (; last_p < p; ++last_p) pairing_steps.push_back(static_cast<std::int64_t>(u));
-  }
+  const auto [reward_steps, pairing_steps] = counter_steps(sim);
   CHECK(pairing_steps == std::vector<std::int64_t>{13, 1210, 1604, 1608});
   REQUIRE(reward_steps.size() == 4);
   // Rewards arrive in order of their pairings here (pairings 4 ms apart could swap, so
@@ -313,20 +311,7 @@ TEST_CASE("reward delays are uniform in [delay_min, delay_max]", "[modulator][re
     pre_t.push_back(10.0 + 50.0 * k);
     post_t.push_back(12.0 + 50.0 * k);
   }
-  const std::string mods = R"([[modulator]]
-name = "da"
-type = "reward"
-projection = "pp"
-pre = 0
-post = 0
-delay_min = 100.0
-delay_max = 300.0
-
-[[record]]
-type = "modulator"
-modulator = "da"
-variables = ["rewards", "pairings"]
-)";
+  const std::string mods = task_modulator("post = 0\n");
   const Experiment ex = parse_experiment(
       pair_experiment(1, "one_to_one", 1.0, pre_t, std::vector<double>(300, 0), post_t,
                       std::vector<double>(300, 0), "modulator = \"da\"\n", mods),
@@ -335,15 +320,11 @@ variables = ["rewards", "pairings"]
   Simulator sim(*net);
   attach_records(ex, sim);
   sim.run(15400);
-  const auto& rec = sim.state_records().at(0);
-  const auto& rec_p = sim.state_records().at(1);
-  double sum_r = 0, sum_p = 0, last_r = 0, last_p = 0;
-  for (std::size_t u = 0; u < rec.n_rows; ++u) {
-    for (; last_r < rec.rows[u]; ++last_r) sum_r += static_cast<double>(u);
-    for (; last_p < rec_p.rows[u]; ++last_p) sum_p += static_cast<double>(u);
-  }
-  REQUIRE(last_p == 300);
-  REQUIRE(last_r == 300);
+  const auto [rewards, pairings] = counter_steps(sim);
+  REQUIRE(pairings.size() == 300);
+  REQUIRE(rewards.size() == 300);
+  const double sum_r = std::accumulate(rewards.begin(), rewards.end(), 0.0);
+  const double sum_p = std::accumulate(pairings.begin(), pairings.end(), 0.0);
   // Mean delay 200 steps, standard error 200 / sqrt(12 * 300) = 3.3.
   const double mean = (sum_r - sum_p) / 300.0;
   INFO("mean delay " << mean);
