@@ -73,8 +73,8 @@ std::vector<Snapshot> run_distal(double minutes, double every, int threads, bool
 
 // The full hour (seed 2007) goes from a ratio chosen / mean of the others of 1.3 at
 // 5 min to 2.8 at 10 min (13 rewards) and reaches w_max at 20 min, the others' mean
-// staying below 23 % of w_max throughout: at 10 minutes the separation is already
-// twofold.
+// falling from 25 % of w_max (1 mV) to 16 % and ending the hour at 22 %: at 10 minutes
+// the separation is already twofold.
 TEST_CASE("distal reward: the rewarded synapse outgrows the others within minutes",
           "[distal_reward][three_factor]") {
   const auto snaps = run_distal(10.0, 10.0, 1, false);
