@@ -7,6 +7,8 @@
 #include "io/hdf5_output.hpp"
 #include "io/network_builder.hpp"
 #include "neurons/registry.hpp"
+#include "plasticity/modulator.hpp"
+#include "plasticity/rule.hpp"
 #include "reservoir/branching_factor.hpp"
 
 #include <sys/resource.h>
@@ -36,6 +38,57 @@ constexpr int kBadInput = 2;
 int report(const std::exception& e) {
   std::fprintf(stderr, "glia: error: %s\n", e.what());
   return kBadInput;
+}
+
+void print_params(std::span<const ParamSpec> params) {
+  std::printf("  %-12s %-6s %12s  %-16s %s\n", "name", "unit", "default", "valid", "description");
+  for (const auto& p : params)
+    std::printf("  %-12s %-6s %12g  %-16s %s\n", std::string(p.name).c_str(),
+                std::string(p.unit).c_str(), p.default_value, p.range.describe().c_str(),
+                std::string(p.doc).c_str());
+}
+
+void print_options(std::span<const OptionSpec> options) {
+  for (const auto& o : options) {
+    std::printf("  %-12s", std::string(o.name).c_str());
+    for (std::size_t i = 0; i < o.choices.size(); ++i)
+      std::printf(" %s%s", std::string(o.choices[i]).c_str(), i == 0 ? " (default)" : "");
+    std::printf("  %s\n", std::string(o.doc).c_str());
+  }
+}
+
+// `glia info RULE` and `glia info MODULATOR`; false when `name` is neither.
+bool info_plasticity(const std::string& name) {
+  if (const PlasticityInfo* r = PlasticityRegistry::global().find(name)) {
+    std::printf("plasticity rule %s: %s\n\nparameters:\n", name.c_str(),
+                std::string(r->doc).c_str());
+    print_params(r->params);
+    std::printf("\noptions:\n");
+    print_options(r->options);
+    if (!r->refs.empty()) std::printf("\nreferences:\n");
+    for (const auto& f : r->refs)
+      std::printf("  %-12s %s%s\n", std::string(f.name).c_str(), f.required ? "(required) " : "",
+                  std::string(f.doc).c_str());
+    return true;
+  }
+  const ModulatorInfo* m = ModulatorRegistry::global().find(name);
+  if (!m) return false;
+  std::printf("modulator %s: %s\n\nparameters:\n", name.c_str(), std::string(m->doc).c_str());
+  print_params(m->params);
+  if (!m->options.empty()) std::printf("\noptions:\n");
+  print_options(m->options);
+  std::printf("\narrays and objects:\n");
+  for (const auto& a : m->arrays)
+    std::printf("  %-12s %-6s %s%s\n", std::string(a.name).c_str(), std::string(a.unit).c_str(),
+                a.required ? "(required) " : "", std::string(a.doc).c_str());
+  for (const auto& o : m->objects)
+    std::printf("  %-12s %-6s %s%s\n", std::string(o.name).c_str(), "name",
+                o.required ? "(required) " : "", std::string(o.doc).c_str());
+  std::printf("\nrecordable:\n");
+  for (const auto& v : m->variables)
+    std::printf("  %-12s %-6s %s\n", std::string(v.name).c_str(), std::string(v.unit).c_str(),
+                std::string(v.doc).c_str());
+  return true;
 }
 
 std::string default_output(const std::string& experiment) {
@@ -264,9 +317,15 @@ int info_command(const std::string& model) {
     std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
                 "fixed_outdegree, distance, explicit\n");
     std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
-    std::printf("\n'glia info MODEL' lists a model's parameters, state and ports.\n");
+    std::printf("plasticity rules:");
+    for (const auto& r : PlasticityRegistry::global().names()) std::printf(" %s", r.c_str());
+    std::printf("\nmodulators:");
+    for (const auto& r : ModulatorRegistry::global().names()) std::printf(" %s", r.c_str());
+    std::printf("\n\n'glia info MODEL' lists a model's parameters, state and ports; 'glia info "
+                "RULE' or 'glia info MODULATOR' a rule's or modulator's.\n");
     return 0;
   }
+  if (info_plasticity(model)) return 0;
   const ModelInfo* m = reg.find(model);
   if (!m) {
     const std::string near = nearest_name(model, reg.names());
@@ -275,11 +334,7 @@ int info_command(const std::string& model) {
     return kBadInput;
   }
   std::printf("%s: %s\n\nparameters:\n", std::string(m->name).c_str(), std::string(m->doc).c_str());
-  std::printf("  %-12s %-6s %12s  %-16s %s\n", "name", "unit", "default", "valid", "description");
-  for (const auto& p : m->params)
-    std::printf("  %-12s %-6s %12g  %-16s %s\n", std::string(p.name).c_str(),
-                std::string(p.unit).c_str(), p.default_value, p.range.describe().c_str(),
-                std::string(p.doc).c_str());
+  print_params(m->params);
   std::printf("\nstate (recordable):\n");
   for (const auto& s : m->state)
     std::printf("  %-12s %-6s %12g  %s\n", std::string(s.name).c_str(), std::string(s.unit).c_str(),

@@ -1228,10 +1228,15 @@ PlasticitySpec Validator::plasticity(const toml::table& t, const std::string& pr
       continue;
     }
     const ModulatorName m = modulator_ref(*n, key, ex);
-    if (!rf.type.empty() && m.type != rf.type)
+    if (!rf.types.empty() &&
+        std::find(rf.types.begin(), rf.types.end(), m.type) == rf.types.end()) {
+      std::string types;
+      for (const auto& ty : rf.types)
+        types += (types.empty() ? "'" : ", '") + std::string(ty) + "'";
       fail(*n, key,
-           "modulator '" + m.name + "' is of type '" + m.type + "'; rule '" + ps.rule +
-               "' needs a modulator of type '" + std::string(rf.type) + "'");
+           "modulator '" + m.name + "' is of type '" + m.type + "'; '" + std::string(rf.name) +
+               "' needs a modulator of type " + types);
+    }
     ps.refs.push_back(m.name);
   }
   for (const auto& sp : info.params) {
@@ -1263,7 +1268,7 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
       {"spike_times", {"times", "ids", "weight", "port", "delay", "period", "start", "stop"}},
       {"dc", {"amplitude", "start", "stop"}},
       {"step_current", {"times", "amplitudes"}},
-      {"noise", {"mean", "std", "interval", "start", "stop"}},
+      {"noise", {"mean", "std", "dist", "interval", "start", "stop"}},
   };
   InputSpec in;
   in.where = loc(t);
@@ -1391,6 +1396,9 @@ InputSpec Validator::input(const toml::table& t, std::size_t index, const Experi
     if (const auto* n = t.get("mean")) in.mean = finite(*n, key("mean"));
     in.std = finite(required(t, prefix, "std", " (pA)"), key("std"));
     if (in.std < 0) fail(*t.get("std"), key("std"), "must be >= 0, got " + fmt(in.std));
+    if (const auto* n = t.get("dist"))
+      in.uniform =
+          choice(*n, key("dist"), {"normal", "uniform"}, "noise distribution") == "uniform";
     at_least_dt("interval", in.interval);
     break;
   }

@@ -110,6 +110,7 @@ struct InputSpec {
   std::vector<double> amplitudes;     // step_current, pA
   double mean = 0.0, std = 0.0;       // noise, pA
   double interval = -1.0;             // noise redraw interval, ms; < 0: dt
+  bool uniform = false;               // noise: uniform with the given mean and std, not normal
   SourceLocation where;
 };
 

@@ -311,7 +311,7 @@ std::unique_ptr<Network> build_network(const Experiment& ex, int threads_overrid
     case T::noise: {
       const std::uint64_t every =
           is.interval < 0 ? 1 : std::max<std::uint64_t>(1, to_step(is.interval, dt));
-      in = std::make_unique<NoiseInput>(is.mean, is.std, every, start, stop, stream);
+      in = std::make_unique<NoiseInput>(is.mean, is.std, every, start, stop, stream, is.uniform);
       break;
     }
     }

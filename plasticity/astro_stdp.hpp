@@ -61,10 +61,11 @@ struct AstroStdp {
       {"presynaptic", presynaptic_choices,
        "type of the presynaptic population: sets the sign convention and the weight bounds"},
   };
+  static constexpr std::string_view astrocyte_types[] = {"astrocyte"};
   static constexpr RefSpec refs[] = {
       {"astrocyte", "modulator", true,
        "the [[modulator]] of type 'astrocyte' whose state A(t) is the depression rate",
-       "astrocyte"},
+       astrocyte_types},
   };
   static constexpr bool on_arrival = false;
 

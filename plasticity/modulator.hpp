@@ -92,6 +92,9 @@ public:
   // belongs to (the default: the global value for every neuron).
   virtual double value() const = 0;
   virtual double value(std::uint32_t) const { return value(); }
+  // Per-neuron signals: the index of the population value(i) is indexed by; -1 for a
+  // global signal. Rules check it against the projection's post-synaptic population.
+  virtual int population() const { return -1; }
 
   // Recordable variables (the type's `variables` table) and their current values.
   virtual std::span<const StateSpec> variable_specs() const = 0;

@@ -3,6 +3,8 @@
 
 #include "plasticity/astrocyte.hpp"
 #include "plasticity/attention_gate.hpp"
+#include "plasticity/error_signal.hpp"
+#include "plasticity/reward.hpp"
 
 namespace glia {
 
@@ -11,6 +13,8 @@ ModulatorRegistry& ModulatorRegistry::global() {
     ModulatorRegistry r;
     r.add<AttentionGate>();
     r.add<Astrocyte>();
+    r.add<Reward>();
+    r.add<ErrorSignal>();
     return r;
   }();
   return registry;

@@ -6,6 +6,7 @@
 #include "plasticity/homeostasis.hpp"
 #include "plasticity/stdp.hpp"
 #include "plasticity/stdp_power_law.hpp"
+#include "plasticity/three_factor.hpp"
 #include "sim/plasticity.hpp"
 
 namespace glia {
@@ -18,6 +19,7 @@ PlasticityRegistry& PlasticityRegistry::global() {
     r.add<Homeostasis>();
     r.add<DelayPlasticity>();
     r.add<AstroStdp>();
+    r.add<ThreeFactor>();
     return r;
   }();
   return registry;

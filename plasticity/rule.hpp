@@ -53,7 +53,7 @@ struct RefSpec {
   std::string_view kind; // what it names: "modulator"
   bool required;
   std::string_view doc;
-  std::string_view type = {}; // the modulator type it must name ("" = any)
+  std::span<const std::string_view> types = {}; // modulator types it accepts (empty: any)
 };
 
 class Plasticity;

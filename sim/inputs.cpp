@@ -170,9 +170,9 @@ void StepCurrentInput::add_current(std::uint64_t step, std::uint32_t lo, std::ui
 }
 
 NoiseInput::NoiseInput(double mean, double std, std::uint64_t interval, std::uint64_t start_step,
-                       std::uint64_t stop_step, Stream stream)
+                       std::uint64_t stop_step, Stream stream, bool uniform)
     : mean_(mean), std_(std), interval_(std::max<std::uint64_t>(interval, 1)), start_(start_step),
-      stop_(stop_step), stream_(stream) {}
+      stop_(stop_step), stream_(stream), uniform_(uniform) {}
 
 bool NoiseInput::changes_at(std::uint64_t step) const {
   return (step >= start_ && step < stop_ && (step - start_) % interval_ == 0) || step == stop_;
@@ -183,6 +183,14 @@ void NoiseInput::add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t
   if (step < start_ || step >= stop_) return;
   const std::uint64_t draw = (step - start_) / interval_;
   const auto d0 = static_cast<std::uint32_t>(draw), d1 = static_cast<std::uint32_t>(draw >> 32);
+  if (uniform_) { // half-width sqrt(3) std
+    const double width = 2.0 * std::sqrt(3.0) * std_, low = mean_ - 0.5 * width;
+    for_targets(lo, hi, [&](std::uint32_t i) {
+      const auto r = stream_.draw(d0, d1, i, 0);
+      i_ext[i] += low + width * u01(r[0], r[1]);
+    });
+    return;
+  }
   for_targets(lo, hi, [&](std::uint32_t i) {
     const auto r = stream_.draw(d0, d1, i, 0);
     i_ext[i] += mean_ + std_ * normal01(r[0], r[1], r[2]);

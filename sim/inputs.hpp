@@ -94,11 +94,12 @@ private:
   std::vector<double> amplitudes_;
 };
 
-// Gaussian white-noise current, redrawn every `interval` steps between start and stop.
+// White-noise current, redrawn every `interval` steps between start and stop: Gaussian,
+// or uniform with the same mean and standard deviation (Izhikevich's 13 (rand - 0.5)).
 class NoiseInput final : public Input {
 public:
   NoiseInput(double mean, double std, std::uint64_t interval, std::uint64_t start_step,
-             std::uint64_t stop_step, Stream stream);
+             std::uint64_t stop_step, Stream stream, bool uniform = false);
   bool is_current() const override { return true; }
   bool changes_at(std::uint64_t step) const override;
   void add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
@@ -108,6 +109,7 @@ private:
   double mean_, std_;
   std::uint64_t interval_, start_, stop_;
   Stream stream_;
+  bool uniform_;
 };
 
 // Poisson count for any mean (inversion below 10, PTRS above), keyed by (a, b, c).

@@ -67,6 +67,14 @@ public:
   virtual void load(const StateArchive& ar, const std::string& prefix) = 0;
 };
 
+// Moves a block's weights into plastic_weight (double), whatever their representation.
+inline void take_weights(const Projection& proj, SynapseBlock& sb) {
+  std::vector<double> w(sb.size());
+  for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
+  sb.plastic_weight = std::move(w);
+  std::vector<float>().swap(sb.weight);
+}
+
 // exp(-k dt / tau) for k steps: tabulated for the common short lags, computed beyond.
 class DecayTable {
 public:
@@ -163,10 +171,7 @@ public:
     for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
       SynapseBlock& sb = proj.blocks[b];
       Block& pb = blocks_[b];
-      std::vector<double> w(sb.size());
-      for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
-      sb.plastic_weight = std::move(w);
-      std::vector<float>().swap(sb.weight);
+      take_weights(proj, sb);
       pb.pre.assign(n_pre, LazyTrace{});
       pb.post.build(sb, n_pre);
     }

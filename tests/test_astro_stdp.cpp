@@ -201,6 +201,7 @@ TEST_CASE("bad astro_stdp settings are reported with file, line and key", "[astr
   gate =
       replaced(gate, "liquid = [\"post\"]\ninput = [\"pre\"]\n", "times = [0.0]\nvalues = [1.0]\n");
   gate = replaced(gate, "w_astro = 0.02\nA0 = 1.0\nb_astro = 0.0\ntau_astro = 50.0", "");
-  CHECK_THAT(error_of(gate), Catch::Contains("modulator 'astro' is of type 'attention'; rule "
-                                             "'astro_stdp' needs a modulator of type 'astrocyte'"));
+  CHECK_THAT(error_of(gate),
+             Catch::Contains("modulator 'astro' is of type 'attention'; 'astrocyte' "
+                             "needs a modulator of type 'astrocyte'"));
 }
