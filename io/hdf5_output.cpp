@@ -2,6 +2,8 @@
 // layouts written with the HDF5 C API, every call checked.
 #include "io/hdf5_output.hpp"
 
+#include "io/hdf5_util.hpp"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -27,54 +29,13 @@ namespace {
 // cache, so appends in small batches do not rewrite chunks on disk each time.
 constexpr hsize_t chunk_elements = 65536;
 
-// Closes a temporary HDF5 object on every path out of a function.
-class Handle {
-public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
-
-private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-herr_t collect_error(unsigned, const H5E_error2_t* err, void* out) {
-  auto& messages = *static_cast<std::vector<std::string>*>(out);
-  if (err->desc != nullptr) messages.emplace_back(err->desc);
-  return 0;
-}
-
-// The most useful line of HDF5's error stack: the operating system's reason when a
-// low-level call failed ("No space left on device"), else the innermost description.
-std::string hdf5_reason() {
-  std::vector<std::string> messages;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-  H5Eclear2(H5E_DEFAULT);
-  constexpr std::string_view marker = "error message = '";
-  for (const auto& m : messages) {
-    if (auto at = m.find(marker); at != std::string::npos) {
-      auto begin = at + marker.size();
-      return m.substr(begin, m.find('\'', begin) - begin);
-    }
-  }
-  return messages.empty() ? std::string() : messages.back();
-}
-
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  std::string reason = hdf5_reason();
-  throw OutputError("output file '" + path + "': " + what + (reason.empty() ? "" : ": " + reason));
-}
-
-template <class T> T check(T result, const std::string& path, const std::string& what) {
-  if (result < 0) fail(path, what);
-  return result;
-}
+using h5::check;
+using h5::fail;
+using h5::Handle;
+using h5::open_or_create;
+using h5::put_attribute;
+using h5::put_string_attribute;
+using h5::write_fixed;
 
 void check_name(const std::string& kind, const std::string& name) {
   if (name.empty() || name == "." || name.find('/') != std::string::npos)
@@ -83,91 +44,34 @@ void check_name(const std::string& kind, const std::string& name) {
 }
 
 // A 1-D dataset that grows along its only dimension.
-hid_t create_extendible(hid_t location, const char* name, hid_t type, const std::string& path,
+hid_t create_extendible(hid_t location, const char* name, hid_t type, const std::string& file,
                         const std::string& what) {
   const hsize_t zero = 0, unlimited = H5S_UNLIMITED;
-  Handle space(check(H5Screate_simple(1, &zero, &unlimited), path, what), H5Sclose);
-  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), path, what), H5Pclose);
-  check(H5Pset_chunk(props.get(), 1, &chunk_elements), path, what);
+  Handle space(check(H5Screate_simple(1, &zero, &unlimited), file, what), H5Sclose);
+  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), file, what), H5Pclose);
+  check(H5Pset_chunk(props.get(), 1, &chunk_elements), file, what);
   return check(H5Dcreate2(location, name, type, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-               path, what);
-}
-
-// A fixed 1-D dataset written once.
-void write_fixed(hid_t location, const char* name, hid_t type, const void* data, hsize_t n,
-                 const std::string& path, const std::string& what) {
-  Handle space(check(H5Screate_simple(1, &n, nullptr), path, what), H5Sclose);
-  Handle set(
-      check(H5Dcreate2(location, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-            path, what),
-      H5Dclose);
-  if (n > 0) check(H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), path, what);
+               file, what);
 }
 
 // Writes `count` rows of `columns` values after the first `old_rows` rows of a 1-D
 // (columns == 0) or 2-D dataset whose extent has already been grown.
 void write_rows(hid_t set, hsize_t old_rows, hsize_t count, hsize_t columns, hid_t type,
-                const void* data, const std::string& path, const std::string& what) {
+                const void* data, const std::string& file, const std::string& what) {
   const int rank = columns == 0 ? 1 : 2;
   const std::array<hsize_t, 2> offset{old_rows, 0}, extent{count, columns};
-  Handle file_space(check(H5Dget_space(set), path, what), H5Sclose);
+  Handle file_space(check(H5Dget_space(set), file, what), H5Sclose);
   check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr, extent.data(),
                             nullptr),
-        path, what);
-  Handle memory_space(check(H5Screate_simple(rank, extent.data(), nullptr), path, what), H5Sclose);
-  check(H5Dwrite(set, type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), path, what);
-}
-
-// Opens the group or dataset at `object_path`, creating missing groups on the way.
-hid_t open_or_create(hid_t file, const std::string& object_path, const std::string& path) {
-  std::string prefix;
-  std::string_view rest = object_path;
-  while (!rest.empty()) {
-    auto slash = rest.find('/');
-    auto component = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-    if (component.empty()) continue;
-    prefix += '/';
-    prefix += component;
-    const std::string what = "cannot create group '" + prefix + "'";
-    if (check(H5Lexists(file, prefix.c_str(), H5P_DEFAULT), path, what) > 0) continue;
-    check(H5Gclose(check(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                         path, what)),
-          path, what);
-  }
-  // push_back, not `= "/"`: GCC 12 reports a false -Wrestrict on the assignment at -O3.
-  if (prefix.empty()) prefix.push_back('/');
-  return check(H5Oopen(file, prefix.c_str(), H5P_DEFAULT), path, "cannot open '" + prefix + "'");
-}
-
-// Scalar attribute, replacing one of the same name.
-void put_attribute(hid_t object, const std::string& name, hid_t type, const void* value,
-                   const std::string& path, const std::string& object_path) {
-  const std::string what = "cannot set attribute '" + name + "' of '" + object_path + "'";
-  if (check(H5Aexists(object, name.c_str()), path, what) > 0)
-    check(H5Adelete(object, name.c_str()), path, what);
-  Handle space(check(H5Screate(H5S_SCALAR), path, what), H5Sclose);
-  Handle attribute(
-      check(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), path,
-            what),
-      H5Aclose);
-  check(H5Awrite(attribute.get(), type, value), path, what);
-}
-
-// Variable-length UTF-8, which h5py reads back as str rather than bytes.
-void put_string_attribute(hid_t object, const std::string& name, const std::string& value,
-                          const std::string& path, const std::string& object_path) {
-  const std::string what = "cannot set attribute '" + name + "' of '" + object_path + "'";
-  Handle type(check(H5Tcopy(H5T_C_S1), path, what), H5Tclose);
-  check(H5Tset_size(type.get(), H5T_VARIABLE), path, what);
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), path, what);
-  const char* text = value.c_str();
-  put_attribute(object, name, type.get(), &text, path, object_path);
+        file, what);
+  Handle memory_space(check(H5Screate_simple(rank, extent.data(), nullptr), file, what), H5Sclose);
+  check(H5Dwrite(set, type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), file, what);
 }
 
 } // namespace
 
-Hdf5Output::Hdf5Output(const std::string& path) : path_(path) {
+Hdf5Output::Hdf5Output(const std::string& path)
+    : path_(path), label_("output file '" + path + "'") {
   namespace fs = std::filesystem;
   // Errors are reported through exceptions; HDF5's own stack dumps would only add noise.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -198,12 +102,44 @@ Hdf5Output::Hdf5Output(const std::string& path) : path_(path) {
   Handle file_access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   // Strong close degree: closing the file releases it even if an object close failed.
   if (file_access.get() < 0 || H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_STRONG) < 0)
-    cannot(hdf5_reason());
+    cannot(h5::reason());
   file_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, file_access.get());
   if (file_ < 0) {
-    std::string reason = hdf5_reason();
+    std::string reason = h5::reason();
     cannot(reason.empty() ? "HDF5 could not create it" : reason);
   }
+}
+
+Hdf5Output::Hdf5Output(const std::string& path, Continue resume)
+    : path_(path), label_("output file '" + path + "'"), continuing_(true),
+      resume_counts_(std::move(resume.counts)) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (::access(path.c_str(), R_OK | W_OK) != 0)
+    throw OutputError("cannot continue " + label_ + ": " + std::strerror(errno));
+  Handle file_access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (file_access.get() < 0 || H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_STRONG) < 0)
+    fail(label_, "cannot open it");
+  file_ = H5Fopen(path.c_str(), H5F_ACC_RDWR, file_access.get());
+  if (file_ < 0) fail("cannot continue " + label_, "HDF5 cannot open it");
+}
+
+std::uint64_t Hdf5Output::kept(const std::string& key, std::uint64_t in_file) const {
+  const auto it = resume_counts_.find(key);
+  if (it == resume_counts_.end())
+    throw OutputError(label_ + ": the checkpoint knows no '" + key +
+                      "' (the run records something the checkpointed run did not)");
+  if (in_file < it->second)
+    throw OutputError(label_ + ": '" + key + "' holds " + std::to_string(in_file) +
+                      " entries, the checkpoint counted " + std::to_string(it->second) +
+                      " (is this the output the checkpoint was taken with?)");
+  return it->second;
+}
+
+std::map<std::string, std::uint64_t> Hdf5Output::record_counts() const {
+  std::map<std::string, std::uint64_t> counts;
+  for (const auto& [population, report] : spikes_) counts["spikes/" + population] = report.n;
+  for (const auto& [id, report] : states_) counts["report/" + report.name] = report.rows;
+  return counts;
 }
 
 Hdf5Output::~Hdf5Output() {
@@ -225,23 +161,48 @@ void Hdf5Output::declare_spikes(const std::string& population, std::uint64_t siz
   if (spikes_.contains(population))
     throw std::invalid_argument("spikes of population '" + population + "' declared twice");
   const std::string group_path = "/spikes/" + population;
+  if (continuing_) {
+    const std::string what = "cannot continue '" + group_path + "'";
+    SpikeReport report;
+    report.size = size;
+    Handle timestamps(
+        check(H5Dopen2(file_, (group_path + "/timestamps").c_str(), H5P_DEFAULT), label_, what),
+        H5Dclose);
+    Handle node_ids(
+        check(H5Dopen2(file_, (group_path + "/node_ids").c_str(), H5P_DEFAULT), label_, what),
+        H5Dclose);
+    auto length = [&](hid_t set) {
+      Handle space(check(H5Dget_space(set), label_, what), H5Sclose);
+      return static_cast<std::uint64_t>(H5Sget_simple_extent_npoints(space.get()));
+    };
+    report.n =
+        kept("spikes/" + population, std::min(length(timestamps.get()), length(node_ids.get())));
+    const hsize_t n = report.n;
+    check(H5Dset_extent(timestamps.get(), &n), label_, what);
+    check(H5Dset_extent(node_ids.get(), &n), label_, what);
+    report.timestamps = timestamps.release();
+    report.node_ids = node_ids.release();
+    spikes_.emplace(population, report);
+    return;
+  }
   const std::string what = "cannot create '" + group_path + "'";
   const bool first = spikes_.empty();
-  Handle group(open_or_create(file_, group_path, path_), H5Oclose);
+  Handle group(open_or_create(file_, group_path, label_), H5Oclose);
   if (first) {
-    Handle spikes(check(H5Oopen(file_, "/spikes", H5P_DEFAULT), path_, what), H5Oclose);
-    put_string_attribute(spikes.get(), "sorting", "by_time", path_, "/spikes");
+    Handle spikes(check(H5Oopen(file_, "/spikes", H5P_DEFAULT), label_, what), H5Oclose);
+    put_string_attribute(spikes.get(), "sorting", "by_time", label_, "/spikes");
   }
-  put_string_attribute(group.get(), "sorting", "by_time", path_, group_path);
+  put_string_attribute(group.get(), "sorting", "by_time", label_, group_path);
   // Not part of SONATA: lets readers turn spike counts into per-neuron rates.
-  put_attribute(group.get(), "size", H5T_NATIVE_UINT64, &size, path_, group_path);
+  put_attribute(group.get(), "size", H5T_NATIVE_UINT64, &size, label_, group_path);
 
   SpikeReport report;
   report.size = size;
-  Handle timestamps(create_extendible(group.get(), "timestamps", H5T_IEEE_F64LE, path_, what),
+  Handle timestamps(create_extendible(group.get(), "timestamps", H5T_IEEE_F64LE, label_, what),
                     H5Dclose);
-  put_string_attribute(timestamps.get(), "units", "ms", path_, group_path + "/timestamps");
-  Handle node_ids(create_extendible(group.get(), "node_ids", H5T_STD_U64LE, path_, what), H5Dclose);
+  put_string_attribute(timestamps.get(), "units", "ms", label_, group_path + "/timestamps");
+  Handle node_ids(create_extendible(group.get(), "node_ids", H5T_STD_U64LE, label_, what),
+                  H5Dclose);
   report.timestamps = timestamps.release();
   report.node_ids = node_ids.release();
   spikes_.emplace(population, report);
@@ -265,10 +226,10 @@ void Hdf5Output::append_spikes(const std::string& population, std::span<const do
 
   const std::string what = "cannot append spikes of population '" + population + "'";
   const hsize_t count = times.size(), new_n = report.n + count;
-  check(H5Dset_extent(report.timestamps, &new_n), path_, what);
-  check(H5Dset_extent(report.node_ids, &new_n), path_, what);
-  write_rows(report.timestamps, report.n, count, 0, H5T_NATIVE_DOUBLE, times.data(), path_, what);
-  write_rows(report.node_ids, report.n, count, 0, H5T_NATIVE_UINT64, node_ids.data(), path_, what);
+  check(H5Dset_extent(report.timestamps, &new_n), label_, what);
+  check(H5Dset_extent(report.node_ids, &new_n), label_, what);
+  write_rows(report.timestamps, report.n, count, 0, H5T_NATIVE_DOUBLE, times.data(), label_, what);
+  write_rows(report.node_ids, report.n, count, 0, H5T_NATIVE_UINT64, node_ids.data(), label_, what);
   report.n = new_n;
 }
 
@@ -285,19 +246,47 @@ void Hdf5Output::declare_state(int id, const StateReportInfo& info) {
   const std::string what = "cannot create '" + group_path + "'";
   if (std::ranges::any_of(states_, [&](const auto& s) { return s.second.name == name; }))
     throw std::invalid_argument("state report '" + name + "' declared twice");
-  Handle group(open_or_create(file_, group_path, path_), H5Oclose);
-  Handle mapping(
-      check(H5Gcreate2(group.get(), "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path_, what),
-      H5Gclose);
+  if (continuing_) {
+    const std::string again = "cannot continue '" + group_path + "'";
+    StateReport report;
+    report.columns = info.node_ids.size();
+    report.start = info.start;
+    report.interval = info.interval;
+    report.name = name;
+    Handle data(check(H5Dopen2(file_, (group_path + "/data").c_str(), H5P_DEFAULT), label_, again),
+                H5Dclose);
+    Handle time_set(
+        check(H5Dopen2(file_, (group_path + "/mapping/time").c_str(), H5P_DEFAULT), label_, again),
+        H5Dclose);
+    Handle space(check(H5Dget_space(data.get()), label_, again), H5Sclose);
+    std::array<hsize_t, 2> extent{0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != 2 ||
+        H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr) < 0 ||
+        extent[1] != report.columns)
+      throw OutputError(label_ + ": '" + group_path + "/data' is not a report of " +
+                        std::to_string(report.columns) + " neurons");
+    report.rows = kept("report/" + name, extent[0]);
+    extent[0] = report.rows;
+    check(H5Dset_extent(data.get(), extent.data()), label_, again);
+    report.data = data.release();
+    report.time = time_set.release();
+    write_stop(report, again);
+    states_.emplace(id, std::move(report));
+    return;
+  }
+  Handle group(open_or_create(file_, group_path, label_), H5Oclose);
+  Handle mapping(check(H5Gcreate2(group.get(), "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                       label_, what),
+                 H5Gclose);
 
   const hsize_t n = info.node_ids.size();
-  write_fixed(mapping.get(), "node_ids", H5T_STD_U64LE, info.node_ids.data(), n, path_, what);
+  write_fixed(mapping.get(), "node_ids", H5T_STD_U64LE, info.node_ids.data(), n, label_, what);
   // One element per node, so SONATA readers see one value per recorded neuron.
   std::vector<std::uint64_t> pointers(n + 1);
   for (hsize_t i = 0; i <= n; ++i) pointers[i] = i;
-  write_fixed(mapping.get(), "index_pointers", H5T_STD_U64LE, pointers.data(), n + 1, path_, what);
+  write_fixed(mapping.get(), "index_pointers", H5T_STD_U64LE, pointers.data(), n + 1, label_, what);
   const std::vector<std::uint32_t> elements(n, 0);
-  write_fixed(mapping.get(), "element_ids", H5T_STD_U32LE, elements.data(), n, path_, what);
+  write_fixed(mapping.get(), "element_ids", H5T_STD_U32LE, elements.data(), n, label_, what);
 
   StateReport report;
   report.columns = n;
@@ -307,28 +296,28 @@ void Hdf5Output::declare_state(int id, const StateReportInfo& info) {
 
   const std::array<double, 3> time{info.start, info.start, info.interval};
   const hsize_t three = 3;
-  Handle time_space(check(H5Screate_simple(1, &three, nullptr), path_, what), H5Sclose);
+  Handle time_space(check(H5Screate_simple(1, &three, nullptr), label_, what), H5Sclose);
   Handle time_set(check(H5Dcreate2(mapping.get(), "time", H5T_IEEE_F64LE, time_space.get(),
                                    H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                        path_, what),
+                        label_, what),
                   H5Dclose);
   check(H5Dwrite(time_set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()),
-        path_, what);
-  put_string_attribute(time_set.get(), "units", "ms", path_, group_path + "/mapping/time");
+        label_, what);
+  put_string_attribute(time_set.get(), "units", "ms", label_, group_path + "/mapping/time");
 
   // Chunks of whole rows, about chunk_elements values each; a zero-width report
   // still needs a positive chunk width, so its width is left unlimited.
   const std::array<hsize_t, 2> zero{0, n}, maximum{H5S_UNLIMITED, n == 0 ? H5S_UNLIMITED : n},
       chunk{std::max<hsize_t>(1, chunk_elements / std::max<hsize_t>(n, 1)),
             std::max<hsize_t>(n, 1)};
-  Handle space(check(H5Screate_simple(2, zero.data(), maximum.data()), path_, what), H5Sclose);
-  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), path_, what), H5Pclose);
-  check(H5Pset_chunk(props.get(), 2, chunk.data()), path_, what);
+  Handle space(check(H5Screate_simple(2, zero.data(), maximum.data()), label_, what), H5Sclose);
+  Handle props(check(H5Pcreate(H5P_DATASET_CREATE), label_, what), H5Pclose);
+  check(H5Pset_chunk(props.get(), 2, chunk.data()), label_, what);
   Handle data(check(H5Dcreate2(group.get(), "data", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
                                props.get(), H5P_DEFAULT),
-                    path_, what),
+                    label_, what),
               H5Dclose);
-  put_string_attribute(data.get(), "units", info.unit, path_, group_path + "/data");
+  put_string_attribute(data.get(), "units", info.unit, label_, group_path + "/data");
 
   report.data = data.release();
   report.time = time_set.release();
@@ -349,46 +338,50 @@ void Hdf5Output::append_state(int id, std::span<const double> rows, std::size_t 
 
   const std::string what = "cannot append to state report '" + report.name + "'";
   const std::array<hsize_t, 2> extent{report.rows + n_rows, report.columns};
-  check(H5Dset_extent(report.data, extent.data()), path_, what);
+  check(H5Dset_extent(report.data, extent.data()), label_, what);
   if (report.columns > 0)
     write_rows(report.data, report.rows, n_rows, report.columns, H5T_NATIVE_DOUBLE, rows.data(),
-               path_, what);
+               label_, what);
   report.rows += n_rows;
-  // Readers derive the number of frames from (stop - start) / step.
+  write_stop(report, what);
+}
+
+// Readers derive the number of frames from (stop - start) / step.
+void Hdf5Output::write_stop(const StateReport& report, const std::string& what) {
   const double stop = report.start + static_cast<double>(report.rows) * report.interval;
   const hsize_t one = 1, at = 1;
-  Handle file_space(check(H5Dget_space(report.time), path_, what), H5Sclose);
-  check(H5Sselect_elements(file_space.get(), H5S_SELECT_SET, 1, &at), path_, what);
-  Handle memory_space(check(H5Screate_simple(1, &one, nullptr), path_, what), H5Sclose);
+  Handle file_space(check(H5Dget_space(report.time), label_, what), H5Sclose);
+  check(H5Sselect_elements(file_space.get(), H5S_SELECT_SET, 1, &at), label_, what);
+  Handle memory_space(check(H5Screate_simple(1, &one, nullptr), label_, what), H5Sclose);
   check(H5Dwrite(report.time, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,
                  &stop),
-        path_, what);
+        label_, what);
 }
 
 void Hdf5Output::flush() {
   require_open();
-  check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_, "cannot flush");
+  check(H5Fflush(file_, H5F_SCOPE_GLOBAL), label_, "cannot flush");
 }
 
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                const std::string& value) {
   require_open();
-  Handle object(open_or_create(file_, object_path, path_), H5Oclose);
-  put_string_attribute(object.get(), name, value, path_, object_path);
+  Handle object(open_or_create(file_, object_path, label_), H5Oclose);
+  put_string_attribute(object.get(), name, value, label_, object_path);
 }
 
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                double value) {
   require_open();
-  Handle object(open_or_create(file_, object_path, path_), H5Oclose);
-  put_attribute(object.get(), name, H5T_NATIVE_DOUBLE, &value, path_, object_path);
+  Handle object(open_or_create(file_, object_path, label_), H5Oclose);
+  put_attribute(object.get(), name, H5T_NATIVE_DOUBLE, &value, label_, object_path);
 }
 
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                std::int64_t value) {
   require_open();
-  Handle object(open_or_create(file_, object_path, path_), H5Oclose);
-  put_attribute(object.get(), name, H5T_NATIVE_INT64, &value, path_, object_path);
+  Handle object(open_or_create(file_, object_path, label_), H5Oclose);
+  put_attribute(object.get(), name, H5T_NATIVE_INT64, &value, label_, object_path);
 }
 
 void Hdf5Output::close() {
@@ -406,7 +399,7 @@ void Hdf5Output::close() {
   spikes_.clear();
   states_.clear();
   ok &= H5Fclose(std::exchange(file_, invalid)) >= 0;
-  if (!ok) fail(path_, "cannot finish writing");
+  if (!ok) fail(label_, "cannot finish writing");
 }
 
 } // namespace glia

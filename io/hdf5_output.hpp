@@ -25,6 +25,14 @@ class Hdf5Output final : public RecordingSink {
 public:
   // Creates (truncates) the file. Throws OutputError if it cannot be created.
   explicit Hdf5Output(const std::string& path);
+  // Opens an existing output to continue the run it holds (glia run --resume): reports
+  // declared afterwards are the file's own, cut back to the entries of `counts` (keys
+  // as record_counts() makes them). What was written after those was written after the
+  // checkpoint, and the resumed run writes it again.
+  struct Continue {
+    std::map<std::string, std::uint64_t> counts;
+  };
+  Hdf5Output(const std::string& path, Continue resume);
   ~Hdf5Output() override;
   Hdf5Output(const Hdf5Output&) = delete;
   Hdf5Output& operator=(const Hdf5Output&) = delete;
@@ -47,6 +55,11 @@ public:
   // Writes everything out and closes the file; later calls do nothing.
   void close();
 
+  const std::string& path() const { return path_; }
+  // Entries written so far: "spikes/<population>" -> spikes,
+  // "report/<population>/<variable>" -> rows.
+  std::map<std::string, std::uint64_t> record_counts() const;
+
 private:
   using Hid = std::int64_t; // hid_t, without exposing <hdf5.h> to every includer
   static constexpr Hid invalid = -1;
@@ -68,11 +81,17 @@ private:
   };
 
   void require_open() const;
+  // In a continued file: the entries of `key` to keep, which must exist in the file.
+  std::uint64_t kept(const std::string& key, std::uint64_t in_file) const;
+  void write_stop(const StateReport& report, const std::string& what);
 
   std::string path_;
+  std::string label_; // "output file '<path>'", for messages
   Hid file_ = invalid;
   std::map<std::string, SpikeReport> spikes_;
   std::map<int, StateReport> states_;
+  bool continuing_ = false;
+  std::map<std::string, std::uint64_t> resume_counts_;
 };
 
 } // namespace glia

@@ -1,0 +1,116 @@
+// Checkpoint state of the step loop (see Simulator::save in simulator.hpp): the step,
+// the recent spike lists that plastic projections read when the spikes arrive, the spike
+// statistics behind the summary, buffered records, and the network's state. Spike lists
+// are kept per thread block while running; they are saved as one list per step (blocks
+// concatenated, which is neuron order) and split again by the loading network's blocks.
+#include "sim/network_state.hpp"
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace glia {
+namespace {
+
+std::string spikes_key(std::size_t p) {
+  return "simulator/spikes/" + std::to_string(p) + "/";
+}
+std::string stats_key(std::size_t p) {
+  return "simulator/stats/" + std::to_string(p) + "/";
+}
+std::string record_key(const char* kind, std::size_t r) {
+  return "simulator/" + std::string(kind) + "/" + std::to_string(r) + "/";
+}
+
+} // namespace
+
+void Simulator::save(StateArchive& ar) const {
+  ar.put_scalar<std::uint64_t>("simulator/step", step_);
+  ar.put_scalar<std::uint64_t>("simulator/history", history_);
+  for (std::size_t p = 0; p < spikes_.size(); ++p) {
+    std::vector<std::uint64_t> counts(history_, 0);
+    std::vector<std::uint32_t> ids;
+    for (std::size_t h = 0; h < history_; ++h)
+      for (const auto& blk : spikes_[p]) {
+        counts[h] += blk[h].size();
+        ids.insert(ids.end(), blk[h].begin(), blk[h].end());
+      }
+    ar.put(spikes_key(p) + "counts", counts);
+    ar.put(spikes_key(p) + "ids", ids);
+    const SpikeStats& st = stats_[p];
+    const std::string k = stats_key(p);
+    ar.put(k + "count", st.count);
+    ar.put(k + "last_step", st.last_step);
+    ar.put(k + "n_isi", st.n_isi);
+    ar.put(k + "isi_sum", st.isi_sum);
+    ar.put(k + "isi_sumsq", st.isi_sumsq);
+    ar.put_scalar<std::uint64_t>(k + "total", st.total);
+  }
+  // With a sink, records are flushed at every checkpoint; without one they hold the
+  // whole run so far.
+  if (!sink_) {
+    for (std::size_t r = 0; r < spike_records_.size(); ++r) {
+      ar.put(record_key("spike_record", r) + "times", spike_records_[r].times);
+      ar.put(record_key("spike_record", r) + "ids", spike_records_[r].ids);
+    }
+    for (std::size_t r = 0; r < state_records_.size(); ++r) {
+      const StateRecord& rec = state_records_[r];
+      ar.put(record_key("state_record", r) + "rows", rec.rows.data(),
+             rec.n_rows * rec.neurons.size());
+    }
+  }
+  save_network_state(net_, ar);
+}
+
+void Simulator::load(const StateArchive& ar) {
+  if (ar.get_scalar<std::uint64_t>("simulator/history") != history_)
+    throw std::runtime_error("checkpoint keeps spikes of another number of steps than this "
+                             "network's plastic delays need (a checkpoint of another network?)");
+  step_ = ar.get_scalar<std::uint64_t>("simulator/step");
+  for (std::size_t p = 0; p < spikes_.size(); ++p) {
+    const auto counts = ar.get<std::uint64_t>(spikes_key(p) + "counts");
+    const auto ids = ar.get<std::uint32_t>(spikes_key(p) + "ids");
+    if (counts.size() != history_)
+      throw std::runtime_error("checkpoint entry '" + spikes_key(p) + "counts' has " +
+                               std::to_string(counts.size()) + " steps, expected " +
+                               std::to_string(history_));
+    const auto& blocks = net_.blocks(static_cast<int>(p));
+    std::size_t at = 0;
+    for (std::size_t h = 0; h < history_; ++h) {
+      if (counts[h] > ids.size() - at)
+        throw std::runtime_error("checkpoint entry '" + spikes_key(p) + "ids' is too short");
+      const auto first = ids.begin() + static_cast<std::ptrdiff_t>(at);
+      const auto last = first + static_cast<std::ptrdiff_t>(counts[h]);
+      for (std::size_t b = 0; b < blocks.size(); ++b) {
+        auto& list = spikes_[p][b][h];
+        const auto lo = std::lower_bound(first, last, blocks[b].first);
+        const auto hi = std::lower_bound(lo, last, blocks[b].second);
+        list.assign(lo, hi);
+      }
+      at += counts[h];
+    }
+    SpikeStats& st = stats_[p];
+    const std::string k = stats_key(p);
+    ar.get_into(k + "count", st.count);
+    ar.get_into(k + "last_step", st.last_step);
+    ar.get_into(k + "n_isi", st.n_isi);
+    ar.get_into(k + "isi_sum", st.isi_sum);
+    ar.get_into(k + "isi_sumsq", st.isi_sumsq);
+    st.total = ar.get_scalar<std::uint64_t>(k + "total");
+  }
+  if (!sink_) {
+    for (std::size_t r = 0; r < spike_records_.size(); ++r) {
+      spike_records_[r].times = ar.get<double>(record_key("spike_record", r) + "times");
+      spike_records_[r].ids = ar.get<std::uint64_t>(record_key("spike_record", r) + "ids");
+    }
+    for (std::size_t r = 0; r < state_records_.size(); ++r) {
+      StateRecord& rec = state_records_[r];
+      rec.rows = ar.get<double>(record_key("state_record", r) + "rows");
+      rec.n_rows = rec.neurons.empty() ? step_ / rec.every : rec.rows.size() / rec.neurons.size();
+    }
+  }
+  load_network_state(net_, ar);
+}
+
+} // namespace glia
