@@ -43,21 +43,22 @@ std::string default_output(const std::string& experiment) {
   return (fs::path("results") / fs::path(experiment).stem()).string() + ".h5";
 }
 
-// Refuses an output path that cannot be written before any time is spent building.
-void check_output_path(const std::string& path) {
+// Refuses an output (or checkpoint) path that cannot be written before any time is
+// spent building.
+void check_output_path(const std::string& path, const std::string& what = "output file") {
   const fs::path p(path);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (fs::is_directory(p, ec))
-    throw OutputError("cannot write output file '" + path + "': it is a directory");
+    throw OutputError("cannot write " + what + " '" + path + "': it is a directory");
   if (!fs::exists(dir, ec))
-    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+    throw OutputError("cannot create " + what + " '" + path + "': directory '" + dir.string() +
                       "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
-    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+    throw OutputError("cannot create " + what + " '" + path + "': directory '" + dir.string() +
                       "' is not writable");
   if (fs::exists(p, ec) && access(p.c_str(), W_OK) != 0)
-    throw OutputError("cannot write output file '" + path + "': permission denied");
+    throw OutputError("cannot write " + what + " '" + path + "': permission denied");
 }
 
 std::string now_iso8601() {
@@ -107,6 +108,11 @@ int run_command(const RunOptions& opt) {
   const std::string ckpt_path = !opt.checkpoint.empty() ? opt.checkpoint
                                 : resumed               ? opt.resume
                                                         : default_checkpoint_path(out_path);
+  try {
+    check_output_path(ckpt_path, "checkpoint");
+  } catch (const OutputError& e) {
+    return report(e);
+  }
   const auto ckpt_every =
       static_cast<std::uint64_t>(std::llround(opt.checkpoint_every / ex.run.dt));
 
@@ -296,16 +302,18 @@ int run_command(const RunOptions& opt) {
       std::string var(pop.model().state[static_cast<std::size_t>(nf.variable)].name);
       if (pop.state_width(nf.variable) > 1) var += "[" + std::to_string(nf.element) + "]";
       char where[512];
+      const double t = static_cast<double>(nf.step + 1) * ex.run.dt;
+      const double every = static_cast<double>(sim.finite_check_interval()) * ex.run.dt;
       std::snprintf(where, sizeof where,
-                    "non-finite state at t = %.4g ms: population '%s', neuron %u, variable '%s' "
+                    "non-finite state at t = %.6g ms: population '%s', neuron %u, variable '%s' "
                     "= %g",
-                    static_cast<double>(nf.step + 1) * ex.run.dt, pop.name().c_str(), nf.neuron,
-                    var.c_str(), nf.value);
+                    t, pop.name().c_str(), nf.neuron, var.c_str(), nf.value);
       std::fprintf(stderr,
-                   "glia: error: %s (state is checked every %.4g ms of model time; the first "
-                   "such value in population, neuron, variable order is shown). The model is "
-                   "unstable: check weights, parameters and dt\n",
-                   where, static_cast<double>(sim.finite_check_interval()) * ex.run.dt);
+                   "glia: error: %s (state is checked every %.4g ms of model time, so it became "
+                   "non-finite after t = %.6g ms; of all such values the first in population, "
+                   "neuron, variable order is shown). The model is unstable: check weights, "
+                   "parameters and dt\n",
+                   where, every, std::max(0.0, t - every));
       code = kExitNonFinite;
       status = std::string("failed: ") + where;
     } else if (end == RunEnd::stopped) {

@@ -11,11 +11,15 @@
 #include "glia_version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include <cstdio>
 #include <exception>
 
 int main(int argc, char** argv) {
+  // HDF5 would otherwise close its files again at exit, and HDF5 1.10 crashes doing so
+  // for a file whose close failed (a full disk). glia closes every file itself.
+  H5dont_atexit();
   CLI::App app{"glia: a simulator for spiking neural networks"};
   app.set_version_flag("--version", std::string("glia ") + GLIA_VERSION);
   app.require_subcommand(1);

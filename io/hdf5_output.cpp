@@ -4,7 +4,11 @@
 
 #include "io/hdf5_util.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,6 +139,67 @@ std::uint64_t Hdf5Output::kept(const std::string& key, std::uint64_t in_file) co
   return it->second;
 }
 
+std::uint64_t Hdf5Output::append_bound(std::uint64_t old, std::uint64_t count, std::uint64_t size,
+                                       std::uint64_t chunk) {
+  // The chunk holding element `old - 1` is already allocated (written whole by the flush
+  // that wrote that element); HDF5 writes uncompressed chunks in place.
+  const std::uint64_t first = (old + chunk - 1) / chunk, last = (old + count + chunk - 1) / chunk;
+  return (last - first) * chunk * size;
+}
+
+bool Hdf5Output::file_end(int& fd, std::uint64_t& end) const {
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file_, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return false;
+  fd = *static_cast<int*>(handle);
+  struct stat st {};
+  haddr_t eoa = 0;
+  if (::fstat(fd, &st) != 0 || H5Fget_eoa(file_, &eoa) < 0) return false;
+  end = std::max<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), eoa);
+  return true;
+}
+
+void Hdf5Output::ensure_room(std::uint64_t bytes, const std::string& what) {
+  // Everything appended since the last flush may still be in HDF5's caches, to be
+  // written together; plus room for the metadata the next flush adds.
+  pending_ += bytes;
+  bytes = pending_ + (256u << 10);
+  int fd = -1;
+  std::uint64_t end = 0;
+  if (!file_end(fd, end)) return;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      end + bytes > limit.rlim_cur)
+    throw OutputError(label_ + ": " + what + ": " + std::strerror(EFBIG) +
+                      " (the file-size limit, ulimit -f, is " + std::to_string(limit.rlim_cur) +
+                      " bytes)");
+  // Reserved beyond the end without changing the file's size: HDF5 writes into it later.
+  const int failed =
+      ::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(end), static_cast<off_t>(bytes));
+  if (failed == 0) reserved_ = std::max(reserved_, bytes);
+  if (failed != 0 && (errno == ENOSPC || errno == EDQUOT))
+    throw OutputError(label_ + ": " + what + ": " + std::strerror(errno) + " (" +
+                      std::to_string(bytes) + " more bytes needed)");
+  if (failed != 0) {
+    // A file system without fallocate: its free space, at least.
+    struct statvfs fs {};
+    if (::fstatvfs(fd, &fs) == 0 && static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < bytes)
+      throw OutputError(label_ + ": " + what + ": " + std::strerror(ENOSPC) + " (" +
+                        std::to_string(bytes) + " more bytes needed)");
+  }
+}
+
+void Hdf5Output::release_room() {
+  int fd = -1;
+  std::uint64_t end = 0;
+  // What the flush did not use goes back to the file system (a checkpoint written next
+  // may need it); best effort.
+  if (reserved_ > 0 && file_end(fd, end))
+    ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(end),
+                static_cast<off_t>(reserved_));
+  reserved_ = 0;
+  pending_ = 0;
+}
+
 std::map<std::string, std::uint64_t> Hdf5Output::record_counts() const {
   std::map<std::string, std::uint64_t> counts;
   for (const auto& [population, report] : spikes_) counts["spikes/" + population] = report.n;
@@ -226,6 +291,7 @@ void Hdf5Output::append_spikes(const std::string& population, std::span<const do
 
   const std::string what = "cannot append spikes of population '" + population + "'";
   const hsize_t count = times.size(), new_n = report.n + count;
+  ensure_room(2 * append_bound(report.n, count, sizeof(double), chunk_elements), what);
   check(H5Dset_extent(report.timestamps, &new_n), label_, what);
   check(H5Dset_extent(report.node_ids, &new_n), label_, what);
   write_rows(report.timestamps, report.n, count, 0, H5T_NATIVE_DOUBLE, times.data(), label_, what);
@@ -338,6 +404,10 @@ void Hdf5Output::append_state(int id, std::span<const double> rows, std::size_t 
 
   const std::string what = "cannot append to state report '" + report.name + "'";
   const std::array<hsize_t, 2> extent{report.rows + n_rows, report.columns};
+  const std::uint64_t rows_per_chunk =
+      std::max<hsize_t>(1, chunk_elements / std::max<hsize_t>(report.columns, 1));
+  ensure_room(append_bound(report.rows, n_rows, report.columns * sizeof(double), rows_per_chunk),
+              what);
   check(H5Dset_extent(report.data, extent.data()), label_, what);
   if (report.columns > 0)
     write_rows(report.data, report.rows, n_rows, report.columns, H5T_NATIVE_DOUBLE, rows.data(),
@@ -361,11 +431,13 @@ void Hdf5Output::write_stop(const StateReport& report, const std::string& what) 
 void Hdf5Output::flush() {
   require_open();
   check(H5Fflush(file_, H5F_SCOPE_GLOBAL), label_, "cannot flush");
+  release_room();
 }
 
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                const std::string& value) {
   require_open();
+  ensure_room(0, "cannot set attribute '" + name + "' of '" + object_path + "'");
   Handle object(open_or_create(file_, object_path, label_), H5Oclose);
   put_string_attribute(object.get(), name, value, label_, object_path);
 }
@@ -373,6 +445,7 @@ void Hdf5Output::set_attribute(const std::string& object_path, const std::string
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                double value) {
   require_open();
+  ensure_room(0, "cannot set attribute '" + name + "' of '" + object_path + "'");
   Handle object(open_or_create(file_, object_path, label_), H5Oclose);
   put_attribute(object.get(), name, H5T_NATIVE_DOUBLE, &value, label_, object_path);
 }
@@ -380,6 +453,7 @@ void Hdf5Output::set_attribute(const std::string& object_path, const std::string
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,
                                std::int64_t value) {
   require_open();
+  ensure_room(0, "cannot set attribute '" + name + "' of '" + object_path + "'");
   Handle object(open_or_create(file_, object_path, label_), H5Oclose);
   put_attribute(object.get(), name, H5T_NATIVE_INT64, &value, label_, object_path);
 }

@@ -84,6 +84,19 @@ private:
   // In a continued file: the entries of `key` to keep, which must exist in the file.
   std::uint64_t kept(const std::string& key, std::uint64_t in_file) const;
   void write_stop(const StateReport& report, const std::string& what);
+  // Before HDF5 writes `bytes` or fewer: makes sure they fit (the file-size limit, and
+  // disk space reserved with fallocate), so that a full disk is reported before a write
+  // fails halfway and leaves HDF5's metadata inconsistent; the file then still opens and
+  // holds everything up to the last flush.
+  void ensure_room(std::uint64_t bytes, const std::string& what);
+  // After a flush: gives back the reserved space it did not use.
+  void release_room();
+  // The file descriptor and the end of the file as HDF5 will extend it.
+  bool file_end(int& fd, std::uint64_t& end) const;
+  // Bytes an append of `count` elements of `size` bytes from element `old` may make
+  // HDF5 allocate: every chunk it touches, whole.
+  static std::uint64_t append_bound(std::uint64_t old, std::uint64_t count, std::uint64_t size,
+                                    std::uint64_t chunk);
 
   std::string path_;
   std::string label_; // "output file '<path>'", for messages
@@ -91,6 +104,8 @@ private:
   std::map<std::string, SpikeReport> spikes_;
   std::map<int, StateReport> states_;
   bool continuing_ = false;
+  std::uint64_t pending_ = 0;  // bytes appended since the last flush (ensure_room)
+  std::uint64_t reserved_ = 0; // bytes reserved beyond the end since then
   std::map<std::string, std::uint64_t> resume_counts_;
 };
 

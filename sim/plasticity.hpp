@@ -223,7 +223,9 @@ public:
     for (const PostState& h : post_) {
       value.push_back(h.y.value);
       at.push_back(h.y.at);
-      back.insert(back.end(), h.back, h.back + PostState::kCapacity - 1);
+      // Only the distances of pending entries mean anything; the rest are saved as 0.
+      for (std::uint32_t k = 0; k + 1 < PostState::kCapacity; ++k)
+        back.push_back(k + 1 < h.count ? h.back[k] : 0u);
       count.push_back(h.count);
     }
     ar.put(prefix + "post_value", value);

@@ -289,8 +289,9 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
   std::vector<PhaseTimes> times(static_cast<std::size_t>(nblocks));
   // Decisions every thread must take at the same step are published before the step's
   // first barrier and read after it, in one of two alternating slots: a slot is written
-  // again only two barriers later, after everyone has read it. stop_vote: the stop poll's
-  // answer (thread 0); found: each thread's first non-finite value at a check step.
+  // again only after a later step's first barrier, which every reader reaches after
+  // reading it. stop_vote: the stop poll's answer (thread 0), by step; found: each
+  // thread's first non-finite value, by check (each thread counts the checks).
   bool stop_vote[2] = {false, false};
   std::vector<NonFinite> found[2];
   found[0].resize(static_cast<std::size_t>(nblocks));
@@ -308,10 +309,15 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       slot += std::chrono::duration<double>(now - mark).count();
       mark = now;
     };
+    std::uint64_t checks = 0;
     for (std::uint64_t s = start; s < end; ++s) {
       const std::size_t par = static_cast<std::size_t>(s % history_);
-      const bool check = finite_every_ > 0 && (s + 1) % finite_every_ == 0;
-      std::vector<NonFinite>& mine = found[(s / std::max<std::uint64_t>(finite_every_, 1)) & 1];
+      const bool periodic_checkpoint = checkpoint_ && checkpoint_every_ > 0 &&
+                                       ((s + 1) % checkpoint_every_ == 0 || s + 1 == end);
+      // State is also checked before every periodic checkpoint: none holds non-finite state.
+      const bool check = finite_every_ > 0 && ((s + 1) % finite_every_ == 0 || periodic_checkpoint);
+      std::vector<NonFinite>& mine = found[checks & 1];
+      checks += check;
       if (check) mine[static_cast<std::size_t>(tid)] = NonFinite{};
       // Phases 1-3 (state part) on the blocks this thread owns.
       for (int b = tid; b < nblocks; b += nth) {
@@ -424,9 +430,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       lap(tt.learn);
       // Checkpoints are taken at flushes, so that the output holds exactly what the
       // checkpoint says it holds; never of state that has gone non-finite.
-      const bool checkpoint = checkpoint_ && !bad.found() &&
-                              (stop_now || (checkpoint_every_ > 0 &&
-                                            ((s + 1) % checkpoint_every_ == 0 || s + 1 == end)));
+      const bool checkpoint = checkpoint_ && !bad.found() && (stop_now || periodic_checkpoint);
       if ((s + 1) % flush_steps_ == 0 || s + 1 == end || stop_now || checkpoint) {
 #pragma omp barrier
         lap(tt.wait);

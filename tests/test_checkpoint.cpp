@@ -1,0 +1,268 @@
+// Checkpoint and resume: a run split by a checkpoint (at a chosen time, by SIGINT,
+// SIGTERM or --max-wall, or by SIGKILL at random moments) continues to exactly the
+// output of an uninterrupted run, also when the thread count changes at the resume;
+// the checkpoint holds the network's complete state (weights and rule state of plastic
+// projections included). Networks are reduced via --set so each case takes seconds.
+#include "spawn_glia.hpp"
+
+#include "io/checkpoint.hpp"
+#include "io/experiment.hpp"
+#include "io/network_builder.hpp"
+#include "sim/simulator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <random>
+
+using namespace glia;
+using namespace glia::test;
+
+namespace {
+
+const std::string kBrunel = source_path("experiments/brunel.toml");
+const std::string kStdp = source_path("experiments/brunel_stdp.toml");
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// `file` run straight for 2T ms, and for T ms with 2 threads, then resumed for T ms
+// with 1 thread: the outputs and the final checkpoints are bitwise the same.
+void check_split_run(const std::string& file, const std::vector<std::string>& sets, double t_ms) {
+  ScratchDir dir("ckpt-split");
+  const std::string whole = std::to_string(2 * t_ms), half = std::to_string(t_ms);
+  const auto base = with({"run", file, "-q"}, sets);
+  REQUIRE(run_to_end(with(base, {"-o", dir / "straight.h5", "--set", "run.duration=" + whole,
+                                 "--checkpoint-every", whole}),
+                     dir, "straight") == 0);
+  REQUIRE(run_to_end(with(base, {"-o", dir / "split.h5", "--set", "run.duration=" + half,
+                                 "--threads", "2", "--checkpoint-every", half}),
+                     dir, "first") == 0);
+  // The first half's checkpoint is at its end; the second half continues from it.
+  const Checkpoint mid = read_checkpoint(dir / "split.ckpt.h5");
+  CHECK(mid.info.step == static_cast<std::uint64_t>(std::llround(t_ms / 0.1)));
+  CHECK(mid.info.threads == 2);
+  REQUIRE(run_to_end({"run", "--resume", dir / "split.ckpt.h5", "-q", "--set",
+                      "run.duration=" + whole, "--threads", "1", "--checkpoint-every", whole},
+                     dir, "second") == 0);
+  check_same_output(dir / "straight.h5", dir / "split.h5", {"E", "I"}, {"E/V_m"});
+  CHECK(read_attribute(dir / "straight.h5", "/metrics", "rate_E_hz") ==
+        read_attribute(dir / "split.h5", "/metrics", "rate_E_hz"));
+  CHECK(read_attribute(dir / "straight.h5", "/metrics", "cv_isi_E") ==
+        read_attribute(dir / "split.h5", "/metrics", "cv_isi_E"));
+  CHECK(check_same_state(dir / "straight.ckpt.h5", dir / "split.ckpt.h5") > 20);
+}
+
+} // namespace
+
+TEST_CASE("resume is exact: brunel.toml, 2T straight = T (2 threads) + resume T (1 thread)",
+          "[checkpoint]") {
+  check_split_run(kBrunel, {}, 100.0);
+}
+
+TEST_CASE("resume is exact: Brunel + STDP, spikes, final weights and traces bitwise",
+          "[checkpoint]") {
+  const std::vector<std::string> small{"--set", "population.E.size=2000", "--set",
+                                       "population.I.size=500"};
+  check_split_run(kStdp, small, 100.0);
+  // The weights did change, so their equality above means something.
+  ScratchDir dir("ckpt-stdp");
+  REQUIRE(run_to_end(with({"run", kStdp, "-q", "-o", dir / "w.h5", "--set", "run.duration=50",
+                           "--checkpoint-every", "50"},
+                          small),
+                     dir, "w") == 0);
+  const Checkpoint c = read_checkpoint(dir / "w.ckpt.h5");
+  const auto w = c.state.get<double>("projection/0/plastic_weight");
+  REQUIRE(w.size() == 2000u * 1000u);
+  std::size_t changed = 0;
+  for (double x : w) changed += x != 0.1;
+  CHECK(changed > w.size() / 2);
+}
+
+TEST_CASE("Simulator save/load without an output file continues the in-memory records exactly",
+          "[checkpoint]") {
+  const Experiment ex = load_experiment(
+      kStdp, {"population.E.size=400", "population.I.size=100", "projection.0.connect.indegree=100",
+              "projection.1.connect.indegree=100", "projection.2.connect.indegree=25",
+              "projection.3.connect.indegree=25"});
+  auto straight_net = build_network(ex, 2);
+  Simulator straight(*straight_net);
+  attach_records(ex, straight);
+  straight.run(600);
+
+  auto first_net = build_network(ex, 2);
+  Simulator first(*first_net);
+  attach_records(ex, first);
+  first.run(250);
+  StateArchive ar;
+  first.save(ar);
+  // Through a checkpoint file, so that the HDF5 round trip is covered too.
+  ScratchDir dir("ckpt-lib");
+  CheckpointInfo info;
+  info.step = first.current_step();
+  info.dt = ex.run.dt;
+  write_checkpoint(dir / "c.h5", info, ar);
+  const Checkpoint back = read_checkpoint(dir / "c.h5");
+  CHECK(back.state.entries().size() == ar.entries().size());
+
+  auto second_net = build_network(ex, 1); // another thread count
+  Simulator second(*second_net);
+  attach_records(ex, second);
+  second.load(back.state);
+  CHECK(second.current_step() == 250);
+  second.run(350);
+
+  const auto& a = straight.spike_records().at(0);
+  const auto& b = second.spike_records().at(0);
+  REQUIRE(a.times.size() > 100);
+  CHECK(same_bits(a.times, b.times));
+  CHECK(a.ids == b.ids);
+  // Row buffers are allocated ahead; the rows recorded so far are what counts.
+  auto recorded = [](const Simulator::StateRecord& r) {
+    return std::vector<double>(
+        r.rows.begin(), r.rows.begin() + static_cast<std::ptrdiff_t>(r.n_rows * r.neurons.size()));
+  };
+  REQUIRE(straight.state_records().at(0).n_rows == 600u);
+  CHECK(
+      same_bits(recorded(straight.state_records().at(0)), recorded(second.state_records().at(0))));
+  StateArchive sa, sb;
+  straight.save(sa);
+  second.save(sb);
+  for (const auto& [key, e] : sa.entries()) {
+    INFO(key);
+    CHECK((e.bytes == sb.entries().at(key).bytes));
+  }
+}
+
+TEST_CASE("resume refuses another experiment, a file that is no checkpoint, a missing output",
+          "[checkpoint]") {
+  ScratchDir dir("ckpt-refuse");
+  const std::vector<std::string> small{"--set", "population.E.size=500", "--set",
+                                       "population.I.size=125"};
+  REQUIRE(run_to_end(with({"run", kBrunel, "-q", "-o", dir / "o.h5", "--set", "run.duration=20",
+                           "--checkpoint-every", "10"},
+                          small),
+                     dir, "o") == 0);
+  const std::string ckpt = dir / "o.ckpt.h5";
+  {
+    // Another network size: refused, naming what differs.
+    const RunResult r = run_glia("run " + kBrunel + " --resume " + ckpt +
+                                     " -q --set population.E.size=500 --set population.I.size=126",
+                                 dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("differs") && Catch::Contains("size = 126"));
+  }
+  {
+    const RunResult r = run_glia("run --resume " + ckpt + " -q --set projection.0.weight=0.2", dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("weight = 0.2"));
+  }
+  {
+    const RunResult r = run_glia("run --resume " + ckpt + " -q --set run.duration=5", dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("ends before the checkpoint"));
+  }
+  {
+    const RunResult r = run_glia("run --resume " + (dir / "o.h5") + " -q", dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("not a glia checkpoint"));
+  }
+  {
+    std::filesystem::rename(dir / "o.h5", dir / "moved.h5");
+    const RunResult r = run_glia("run --resume " + ckpt + " -q --set run.duration=40", dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("o.h5"));
+    // Continuing into the moved file works, and extends the finished run.
+    const RunResult ok = run_glia(
+        "run --resume " + ckpt + " -o " + (dir / "moved.h5") + " -q --set run.duration=40", dir);
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    CHECK(read_attribute(dir / "moved.h5", "/metrics", "simulated_ms") == Approx(40.0));
+  }
+}
+
+TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an uninterrupted run's",
+          "[checkpoint][kill]") {
+  ScratchDir dir("ckpt-kill");
+  // Plastic, so that weights and traces must survive too; threads alternate 2 and 1.
+  const std::vector<std::string> net{
+      "--set", "population.E.size=1000", "--set", "population.I.size=250",
+      "--set", "run.duration=800",       "--set", "run.flush_interval=10"};
+  REQUIRE(run_to_end(with({"run", kStdp, "-q", "-o", dir / "ref.h5"}, net), dir, "ref") == 0);
+
+  const std::string out = dir / "k.h5", ckpt = dir / "k.ckpt.h5";
+  std::random_device seed;
+  std::mt19937 rng(seed());
+  std::uniform_real_distribution<double> moment(0.3, 1.5);
+  int resumed_and_killed = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const std::string threads = attempt % 2 ? "1" : "2";
+    const bool resume = std::filesystem::exists(ckpt);
+    const std::vector<std::string> args =
+        resume ? std::vector<std::string>{"run", "--resume",  ckpt,   "-q", "--checkpoint-every",
+                                          "20",  "--threads", threads}
+               : with({"run", kStdp, "-q", "-o", out, "--checkpoint-every", "20", "--threads",
+                       threads},
+                      net);
+    GliaProcess p(args, dir, "attempt" + std::to_string(attempt));
+    const double at = moment(rng);
+    std::this_thread::sleep_for(std::chrono::duration<double>(at));
+    p.signal(SIGKILL);
+    const int code = p.wait();
+    UNSCOPED_INFO("attempt " << attempt << ": SIGKILL after " << at << " s, exit " << code);
+    resumed_and_killed += resume && code == -SIGKILL;
+    // Whatever the moment, the checkpoint on disk is whole.
+    if (std::filesystem::exists(ckpt)) CHECK_NOTHROW(read_checkpoint(ckpt));
+  }
+  CHECK(resumed_and_killed > 0);
+  const std::vector<std::string> last =
+      std::filesystem::exists(ckpt)
+          ? std::vector<std::string>{"run", "--resume", ckpt, "-q", "--checkpoint-every", "20"}
+          : with({"run", kStdp, "-q", "-o", out}, net);
+  REQUIRE(run_to_end(last, dir, "final") == 0);
+  check_same_output(dir / "ref.h5", out, {"E", "I"}, {"E/V_m"});
+}
+
+TEST_CASE("SIGINT, SIGTERM and --max-wall stop cleanly with a checkpoint, exit 130/143/75",
+          "[checkpoint]") {
+  ScratchDir dir("ckpt-stop");
+  const std::vector<std::string> net{"--set", "population.E.size=2000",
+                                     "--set", "population.I.size=500",
+                                     "--set", "run.duration=1500"};
+  REQUIRE(run_to_end(with({"run", kBrunel, "-q", "-o", dir / "ref.h5"}, net), dir, "ref") == 0);
+
+  struct Stop {
+    const char* name;
+    int sig;
+    std::vector<std::string> extra;
+    int code;
+  };
+  for (const Stop& stop : {Stop{"int", SIGINT, {}, 130}, Stop{"term", SIGTERM, {}, 143},
+                           Stop{"wall", 0, {"--max-wall", "0.4"}, 75}}) {
+    {
+      INFO("stopped by " << stop.name);
+      const std::string out = dir / (std::string(stop.name) + ".h5");
+      GliaProcess p(with(with({"run", kBrunel, "-q", "-o", out}, net), stop.extra), dir, stop.name);
+      REQUIRE(p.wait_for("built in"));
+      if (stop.sig != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        p.signal(stop.sig);
+      }
+      const int code = p.wait();
+      INFO(p.err());
+      CHECK(code == stop.code);
+      const std::string ckpt = dir / (std::string(stop.name) + ".ckpt.h5");
+      CHECK_THAT(p.err(), Catch::Contains("resume with: glia run --resume " + ckpt));
+      const Checkpoint c = read_checkpoint(ckpt);
+      CHECK(c.info.step > 0);
+      CHECK(c.info.step < 15000);
+      CHECK(read_attribute(out, "/metrics", "simulated_ms") ==
+            Approx(static_cast<double>(c.info.step) * 0.1));
+      REQUIRE(run_to_end({"run", "--resume", ckpt, "-q"}, dir,
+                         std::string(stop.name) + "-resume") == 0);
+      check_same_output(dir / "ref.h5", out, {"E", "I"}, {"E/V_m"});
+    }
+  }
+}
