@@ -22,44 +22,33 @@ constexpr const char* kFormat = "glia checkpoint";
 constexpr std::int64_t kFormatVersion = 1;
 
 // File (little-endian) and memory types of an archive entry type.
-hid_t file_type(ArchiveType t) {
+struct Types {
+  hid_t file, memory;
+};
+Types types_of(ArchiveType t) {
   switch (t) {
   case ArchiveType::f64:
-    return H5T_IEEE_F64LE;
+    return {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
   case ArchiveType::f32:
-    return H5T_IEEE_F32LE;
+    return {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT};
   case ArchiveType::i64:
-    return H5T_STD_I64LE;
+    return {H5T_STD_I64LE, H5T_NATIVE_INT64};
   case ArchiveType::u64:
-    return H5T_STD_U64LE;
+    return {H5T_STD_U64LE, H5T_NATIVE_UINT64};
   case ArchiveType::u32:
-    return H5T_STD_U32LE;
+    return {H5T_STD_U32LE, H5T_NATIVE_UINT32};
   case ArchiveType::u16:
-    return H5T_STD_U16LE;
+    return {H5T_STD_U16LE, H5T_NATIVE_UINT16};
   case ArchiveType::u8:
-    return H5T_STD_U8LE;
+    break;
   }
-  return H5T_STD_U8LE;
+  return {H5T_STD_U8LE, H5T_NATIVE_UINT8};
 }
-
+hid_t file_type(ArchiveType t) {
+  return types_of(t).file;
+}
 hid_t memory_type(ArchiveType t) {
-  switch (t) {
-  case ArchiveType::f64:
-    return H5T_NATIVE_DOUBLE;
-  case ArchiveType::f32:
-    return H5T_NATIVE_FLOAT;
-  case ArchiveType::i64:
-    return H5T_NATIVE_INT64;
-  case ArchiveType::u64:
-    return H5T_NATIVE_UINT64;
-  case ArchiveType::u32:
-    return H5T_NATIVE_UINT32;
-  case ArchiveType::u16:
-    return H5T_NATIVE_UINT16;
-  case ArchiveType::u8:
-    return H5T_NATIVE_UINT8;
-  }
-  return H5T_NATIVE_UINT8;
+  return types_of(t).memory;
 }
 
 std::size_t element_size(ArchiveType t) {

@@ -17,10 +17,11 @@ constexpr double kDouble = 8.0;
 // What a run costs before any network: the binary, its libraries (HDF5, OpenMP, TBB,
 // the C++ runtime) and their heaps; the peak of a one-neuron run.
 constexpr double kProcessBytes = 15.5 * 1024 * 1024;
-// The HDF5 writer: each extendible dataset keeps a chunk cache of up to 1 MiB; plus
-// the metadata cache.
-constexpr double kDatasetCacheBytes = 1024.0 * 1024;
-constexpr double kMetadataCacheBytes = 2.0 * 1024 * 1024;
+// The HDF5 writer: each dataset written to holds its current chunk (64 Ki values,
+// io/hdf5_output.cpp) in its chunk cache; plus the metadata cache beyond what a
+// one-neuron run already has.
+constexpr double kDatasetCacheBytes = 512.0 * 1024;
+constexpr double kMetadataCacheBytes = 0.5 * 1024 * 1024;
 // Spikes buffered between flushes are counted at this rate per recorded neuron (the
 // rate is not known before the run; few networks fire faster on average).
 constexpr double kAssumedRateHz = 50.0;

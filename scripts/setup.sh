@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libtbb-dev libboost-dev libhdf5-dev
   catch2 librandom123-dev libtomlplusplus-dev libcli11-dev libomp-dev
   python3 python3-h5py python3-matplotlib python3-numpy
+  clang libclang-rt-14-dev
 )
 
 missing=()

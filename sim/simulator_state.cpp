@@ -23,6 +23,15 @@ std::string record_key(const char* kind, std::size_t r) {
   return "simulator/" + std::string(kind) + "/" + std::to_string(r) + "/";
 }
 
+// The per-neuron arrays of spike statistics, by name (SpikeStats or const SpikeStats).
+template <class Stats, class F> void for_each_stat_array(Stats& st, F&& f) {
+  f("count", st.count);
+  f("last_step", st.last_step);
+  f("n_isi", st.n_isi);
+  f("isi_sum", st.isi_sum);
+  f("isi_sumsq", st.isi_sumsq);
+}
+
 } // namespace
 
 void Simulator::save(StateArchive& ar) const {
@@ -38,14 +47,9 @@ void Simulator::save(StateArchive& ar) const {
       }
     ar.put(spikes_key(p) + "counts", counts);
     ar.put(spikes_key(p) + "ids", ids);
-    const SpikeStats& st = stats_[p];
     const std::string k = stats_key(p);
-    ar.put(k + "count", st.count);
-    ar.put(k + "last_step", st.last_step);
-    ar.put(k + "n_isi", st.n_isi);
-    ar.put(k + "isi_sum", st.isi_sum);
-    ar.put(k + "isi_sumsq", st.isi_sumsq);
-    ar.put_scalar<std::uint64_t>(k + "total", st.total);
+    for_each_stat_array(stats_[p], [&](const char* name, const auto& v) { ar.put(k + name, v); });
+    ar.put_scalar<std::uint64_t>(k + "total", stats_[p].total);
   }
   // With a sink, records are flushed at every checkpoint; without one they hold the
   // whole run so far.
@@ -90,14 +94,9 @@ void Simulator::load(const StateArchive& ar) {
       }
       at += counts[h];
     }
-    SpikeStats& st = stats_[p];
     const std::string k = stats_key(p);
-    ar.get_into(k + "count", st.count);
-    ar.get_into(k + "last_step", st.last_step);
-    ar.get_into(k + "n_isi", st.n_isi);
-    ar.get_into(k + "isi_sum", st.isi_sum);
-    ar.get_into(k + "isi_sumsq", st.isi_sumsq);
-    st.total = ar.get_scalar<std::uint64_t>(k + "total");
+    for_each_stat_array(stats_[p], [&](const char* name, auto& v) { ar.get_into(k + name, v); });
+    stats_[p].total = ar.get_scalar<std::uint64_t>(k + "total");
   }
   if (!sink_) {
     for (std::size_t r = 0; r < spike_records_.size(); ++r) {

@@ -21,6 +21,13 @@
 
 namespace glia::test {
 
+// `a` followed by `b` (argument lists).
+inline std::vector<std::string> with(std::vector<std::string> a,
+                                     const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // A glia process running in the background; stdout and stderr go to <tag>.out/.err.
 class GliaProcess {
 public:

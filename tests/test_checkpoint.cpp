@@ -11,6 +11,7 @@
 #include "sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <random>
@@ -22,11 +23,6 @@ namespace {
 
 const std::string kBrunel = source_path("experiments/brunel.toml");
 const std::string kStdp = source_path("experiments/brunel_stdp.toml");
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 // `file` run straight for 2T ms, and for T ms with 2 threads, then resumed for T ms
 // with 1 thread: the outputs and the final checkpoints are bitwise the same.
@@ -155,6 +151,15 @@ TEST_CASE("resume refuses another experiment, a file that is no checkpoint, a mi
     CHECK_THAT(r.err, Catch::Contains("differs") && Catch::Contains("size = 126"));
   }
   {
+    // The same file and --set (a longer duration is allowed): accepted.
+    const RunResult r = run_glia("run " + kBrunel + " --resume " + ckpt +
+                                     " -q --set population.E.size=500 --set population.I.size=125 "
+                                     "--set run.duration=30",
+                                 dir);
+    INFO(r.err);
+    CHECK(r.code == 0);
+  }
+  {
     const RunResult r = run_glia("run --resume " + ckpt + " -q --set projection.0.weight=0.2", dir);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains("weight = 0.2"));
@@ -183,6 +188,18 @@ TEST_CASE("resume refuses another experiment, a file that is no checkpoint, a mi
   }
 }
 
+// The step of the checkpoint at `path`, 0 when there is none (yet).
+std::uint64_t checkpoint_step(const std::string& path) {
+  if (!std::filesystem::exists(path)) return 0;
+  return read_checkpoint(path).info.step;
+}
+
+// Which file `path` is now: each checkpoint is a new file renamed over the old one.
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an uninterrupted run's",
           "[checkpoint][kill]") {
   ScratchDir dir("ckpt-kill");
@@ -190,32 +207,44 @@ TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an un
   const std::vector<std::string> net{
       "--set", "population.E.size=1000", "--set", "population.I.size=250",
       "--set", "run.duration=800",       "--set", "run.flush_interval=10"};
+  const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(run_to_end(with({"run", kStdp, "-q", "-o", dir / "ref.h5"}, net), dir, "ref") == 0);
+  const double t_ref = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const std::string out = dir / "k.h5", ckpt = dir / "k.ckpt.h5";
   std::random_device seed;
   std::mt19937 rng(seed());
-  std::uniform_real_distribution<double> moment(0.3, 1.5);
+  // The first run is killed anywhere in its middle; each resumed one once it has written
+  // a checkpoint of its own, anywhere in the next fifth of a whole run's time (so the
+  // kill can fall while it writes the next checkpoint, or flushes, or computes).
+  std::uniform_real_distribution<double> first(0.2 * t_ref, 0.8 * t_ref), later(0.0, 0.2 * t_ref);
   int resumed_and_killed = 0;
+  std::string log;
   for (int attempt = 0; attempt < 5; ++attempt) {
     const std::string threads = attempt % 2 ? "1" : "2";
-    const bool resume = std::filesystem::exists(ckpt);
+    const std::uint64_t from = checkpoint_step(ckpt);
     const std::vector<std::string> args =
-        resume ? std::vector<std::string>{"run", "--resume",  ckpt,   "-q", "--checkpoint-every",
-                                          "20",  "--threads", threads}
-               : with({"run", kStdp, "-q", "-o", out, "--checkpoint-every", "20", "--threads",
-                       threads},
-                      net);
+        from > 0 ? std::vector<std::string>{"run", "--resume",  ckpt,   "-q", "--checkpoint-every",
+                                            "20",  "--threads", threads}
+                 : with({"run", kStdp, "-q", "-o", out, "--checkpoint-every", "20", "--threads",
+                         threads},
+                        net);
+    const ino_t before = inode_of(ckpt);
     GliaProcess p(args, dir, "attempt" + std::to_string(attempt));
-    const double at = moment(rng);
+    if (from > 0)
+      while (p.running() && inode_of(ckpt) == before)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const double at = from > 0 ? later(rng) : first(rng);
     std::this_thread::sleep_for(std::chrono::duration<double>(at));
     p.signal(SIGKILL);
     const int code = p.wait();
-    UNSCOPED_INFO("attempt " << attempt << ": SIGKILL after " << at << " s, exit " << code);
-    resumed_and_killed += resume && code == -SIGKILL;
+    log += "attempt " + std::to_string(attempt) + " from step " + std::to_string(from) +
+           ": SIGKILL " + std::to_string(at) + " s in, exit " + std::to_string(code) + "\n";
+    resumed_and_killed += from > 0 && code == -SIGKILL;
     // Whatever the moment, the checkpoint on disk is whole.
     if (std::filesystem::exists(ckpt)) CHECK_NOTHROW(read_checkpoint(ckpt));
   }
+  INFO(log);
   CHECK(resumed_and_killed > 0);
   const std::vector<std::string> last =
       std::filesystem::exists(ckpt)
@@ -230,7 +259,7 @@ TEST_CASE("SIGINT, SIGTERM and --max-wall stop cleanly with a checkpoint, exit 1
   ScratchDir dir("ckpt-stop");
   const std::vector<std::string> net{"--set", "population.E.size=2000",
                                      "--set", "population.I.size=500",
-                                     "--set", "run.duration=1500"};
+                                     "--set", "run.duration=4000"};
   REQUIRE(run_to_end(with({"run", kBrunel, "-q", "-o", dir / "ref.h5"}, net), dir, "ref") == 0);
 
   struct Stop {
@@ -240,29 +269,27 @@ TEST_CASE("SIGINT, SIGTERM and --max-wall stop cleanly with a checkpoint, exit 1
     int code;
   };
   for (const Stop& stop : {Stop{"int", SIGINT, {}, 130}, Stop{"term", SIGTERM, {}, 143},
-                           Stop{"wall", 0, {"--max-wall", "0.4"}, 75}}) {
-    {
-      INFO("stopped by " << stop.name);
-      const std::string out = dir / (std::string(stop.name) + ".h5");
-      GliaProcess p(with(with({"run", kBrunel, "-q", "-o", out}, net), stop.extra), dir, stop.name);
-      REQUIRE(p.wait_for("built in"));
-      if (stop.sig != 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        p.signal(stop.sig);
-      }
-      const int code = p.wait();
-      INFO(p.err());
-      CHECK(code == stop.code);
-      const std::string ckpt = dir / (std::string(stop.name) + ".ckpt.h5");
-      CHECK_THAT(p.err(), Catch::Contains("resume with: glia run --resume " + ckpt));
-      const Checkpoint c = read_checkpoint(ckpt);
-      CHECK(c.info.step > 0);
-      CHECK(c.info.step < 15000);
-      CHECK(read_attribute(out, "/metrics", "simulated_ms") ==
-            Approx(static_cast<double>(c.info.step) * 0.1));
-      REQUIRE(run_to_end({"run", "--resume", ckpt, "-q"}, dir,
-                         std::string(stop.name) + "-resume") == 0);
-      check_same_output(dir / "ref.h5", out, {"E", "I"}, {"E/V_m"});
+                           Stop{"wall", 0, {"--max-wall", "0.2"}, 75}}) {
+    INFO("stopped by " << stop.name);
+    const std::string out = dir / (std::string(stop.name) + ".h5");
+    GliaProcess p(with(with({"run", kBrunel, "-q", "-o", out}, net), stop.extra), dir, stop.name);
+    REQUIRE(p.wait_for("built in"));
+    if (stop.sig != 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      p.signal(stop.sig);
     }
+    const int code = p.wait();
+    INFO(p.err());
+    CHECK(code == stop.code);
+    const std::string ckpt = dir / (std::string(stop.name) + ".ckpt.h5");
+    CHECK_THAT(p.err(), Catch::Contains("resume with: glia run --resume " + ckpt));
+    const Checkpoint c = read_checkpoint(ckpt);
+    CHECK(c.info.step > 0);
+    CHECK(c.info.step < 40000);
+    CHECK(read_attribute(out, "/metrics", "simulated_ms") ==
+          Approx(static_cast<double>(c.info.step) * 0.1));
+    REQUIRE(run_to_end({"run", "--resume", ckpt, "-q"}, dir, std::string(stop.name) + "-resume") ==
+            0);
+    check_same_output(dir / "ref.h5", out, {"E", "I"}, {"E/V_m"});
   }
 }

@@ -26,11 +26,6 @@ namespace {
 const std::string kBrunel = source_path("experiments/brunel.toml");
 const std::string kStdp = source_path("experiments/brunel_stdp.toml");
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 // A small Brunel network that records V_m of 500 neurons every step: its output grows
 // by 4 MB per 100 ms of model time, so it fills a small file system quickly.
 std::vector<std::string> growing_run(double duration_ms) {
