@@ -448,7 +448,9 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
             error = std::current_exception();
             failed = true;
           }
-          if (stop_now) how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
+          // A stop asked for at the last step comes too late to stop anything.
+          if (stop_now && (bad.found() || s + 1 < end))
+            how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
         }
         lap(tt.flush);
 #pragma omp barrier

@@ -51,6 +51,64 @@ void check_split_run(const std::string& file, const std::vector<std::string>& se
   CHECK(check_same_state(dir / "straight.ckpt.h5", dir / "split.ckpt.h5") > 20);
 }
 
+// In memory, without an output file: `total` steps straight with 2 threads, and `first`
+// steps with 2 threads, a checkpoint file, then the rest with 1 thread. Every spike and
+// state record (modulators' too) and the final state are bitwise the same.
+void check_library_resume(const Experiment& ex, std::uint64_t first, std::uint64_t total) {
+  auto straight_net = build_network(ex, 2);
+  Simulator straight(*straight_net);
+  attach_records(ex, straight);
+  straight.run(total);
+
+  auto first_net = build_network(ex, 2);
+  Simulator one(*first_net);
+  attach_records(ex, one);
+  one.run(first);
+  StateArchive ar;
+  one.save(ar);
+  // Through a checkpoint file, so that the HDF5 round trip is covered too.
+  ScratchDir dir("ckpt-lib");
+  CheckpointInfo info;
+  info.step = one.current_step();
+  info.dt = ex.run.dt;
+  write_checkpoint(dir / "c.h5", info, ar);
+  const Checkpoint back = read_checkpoint(dir / "c.h5");
+  CHECK(back.state.entries().size() == ar.entries().size());
+
+  auto second_net = build_network(ex, 1); // another thread count
+  Simulator two(*second_net);
+  attach_records(ex, two);
+  two.load(back.state);
+  CHECK(two.current_step() == first);
+  two.run(total - first);
+
+  REQUIRE(straight.spike_records().size() == two.spike_records().size());
+  for (std::size_t r = 0; r < straight.spike_records().size(); ++r) {
+    const auto& a = straight.spike_records()[r];
+    const auto& b = two.spike_records()[r];
+    CHECK(a.times.size() > 10);
+    CHECK(same_bits(a.times, b.times));
+    CHECK(a.ids == b.ids);
+  }
+  // Row buffers are allocated ahead; the rows recorded so far are what counts.
+  auto recorded = [](const Simulator::StateRecord& r) {
+    return std::vector<double>(
+        r.rows.begin(), r.rows.begin() + static_cast<std::ptrdiff_t>(r.n_rows * r.neurons.size()));
+  };
+  REQUIRE(straight.state_records().size() == two.state_records().size());
+  for (std::size_t r = 0; r < straight.state_records().size(); ++r) {
+    CHECK(straight.state_records()[r].n_rows == total / straight.state_records()[r].every);
+    CHECK(same_bits(recorded(straight.state_records()[r]), recorded(two.state_records()[r])));
+  }
+  StateArchive sa, sb;
+  straight.save(sa);
+  two.save(sb);
+  for (const auto& [key, e] : sa.entries()) {
+    INFO(key);
+    CHECK((e.bytes == sb.entries().at(key).bytes));
+  }
+}
+
 } // namespace
 
 TEST_CASE("resume is exact: brunel.toml, 2T straight = T (2 threads) + resume T (1 thread)",
@@ -79,57 +137,136 @@ TEST_CASE("resume is exact: Brunel + STDP, spikes, final weights and traces bitw
 
 TEST_CASE("Simulator save/load without an output file continues the in-memory records exactly",
           "[checkpoint]") {
-  const Experiment ex = load_experiment(
-      kStdp, {"population.E.size=400", "population.I.size=100", "projection.0.connect.indegree=100",
-              "projection.1.connect.indegree=100", "projection.2.connect.indegree=25",
-              "projection.3.connect.indegree=25"});
-  auto straight_net = build_network(ex, 2);
-  Simulator straight(*straight_net);
-  attach_records(ex, straight);
-  straight.run(600);
+  check_library_resume(
+      load_experiment(kStdp,
+                      {"population.E.size=400", "population.I.size=100",
+                       "projection.0.connect.indegree=100", "projection.1.connect.indegree=100",
+                       "projection.2.connect.indegree=25", "projection.3.connect.indegree=25"}),
+      250, 600);
+}
 
-  auto first_net = build_network(ex, 2);
-  Simulator first(*first_net);
-  attach_records(ex, first);
-  first.run(250);
-  StateArchive ar;
-  first.save(ar);
-  // Through a checkpoint file, so that the HDF5 round trip is covered too.
-  ScratchDir dir("ckpt-lib");
-  CheckpointInfo info;
-  info.step = first.current_step();
-  info.dt = ex.run.dt;
-  write_checkpoint(dir / "c.h5", info, ar);
-  const Checkpoint back = read_checkpoint(dir / "c.h5");
-  CHECK(back.state.entries().size() == ar.entries().size());
+TEST_CASE("inputs, models, drawn weights and delays and modulators resume exactly",
+          "[checkpoint]") {
+  // Current inputs that change inside the run (noise redrawn every 0.7 ms, steps, a DC
+  // window), spike times, Poisson; three models; per-synapse weights and delays; STDP
+  // with a 2 ms delay; an attention gate. The split (step 137) falls inside a noise
+  // interval and a DC window, so i_ext must be recomputed right at the resume.
+  const Experiment ex = parse_experiment(R"([run]
+duration = 30.0
+dt = 0.1
+seed = 7
 
-  auto second_net = build_network(ex, 1); // another thread count
-  Simulator second(*second_net);
-  attach_records(ex, second);
-  second.load(back.state);
-  CHECK(second.current_step() == 250);
-  second.run(350);
+[[population]]
+name = "A"
+model = "lif_exp"
+size = 200
+[population.init]
+V_m = { dist = "uniform", low = -70.0, high = -50.0 }
 
-  const auto& a = straight.spike_records().at(0);
-  const auto& b = second.spike_records().at(0);
-  REQUIRE(a.times.size() > 100);
-  CHECK(same_bits(a.times, b.times));
-  CHECK(a.ids == b.ids);
-  // Row buffers are allocated ahead; the rows recorded so far are what counts.
-  auto recorded = [](const Simulator::StateRecord& r) {
-    return std::vector<double>(
-        r.rows.begin(), r.rows.begin() + static_cast<std::ptrdiff_t>(r.n_rows * r.neurons.size()));
-  };
-  REQUIRE(straight.state_records().at(0).n_rows == 600u);
-  CHECK(
-      same_bits(recorded(straight.state_records().at(0)), recorded(second.state_records().at(0))));
-  StateArchive sa, sb;
-  straight.save(sa);
-  second.save(sb);
-  for (const auto& [key, e] : sa.entries()) {
-    INFO(key);
-    CHECK((e.bytes == sb.entries().at(key).bytes));
-  }
+[[population]]
+name = "B"
+model = "izhikevich"
+size = 100
+
+[[population]]
+name = "C"
+model = "lif_cond_exp"
+size = 50
+
+[[projection]]
+pre = "A"
+post = "B"
+weight = { dist = "uniform", low = 0.0, high = 4.0 }
+delay = { dist = "uniform", low = 0.5, high = 3.0 }
+[projection.connect]
+rule = "fixed_probability"
+p = 0.1
+
+[[projection]]
+pre = "B"
+post = "A"
+weight = 50.0
+delay = 2.0
+[projection.connect]
+rule = "fixed_indegree"
+indegree = 20
+[projection.plasticity]
+rule = "stdp"
+A_plus = 5.0
+w_max = 200.0
+
+[[projection]]
+pre = "A"
+post = "C"
+weight = 2.0
+delay = 1.0
+[projection.connect]
+rule = "fixed_outdegree"
+outdegree = 10
+
+[[input]]
+type = "noise"
+target = "A"
+mean = 300.0
+std = 200.0
+interval = 0.7
+
+[[input]]
+type = "step_current"
+target = "A"
+times = [5.0, 12.0]
+amplitudes = [100.0, 250.0]
+
+[[input]]
+type = "dc"
+target = "B"
+amplitude = 8.0
+start = 10.0
+stop = 20.0
+
+[[input]]
+type = "spike_times"
+target = "B"
+times = [1.0, 13.5, 14.0, 25.0]
+weight = 20.0
+
+[[input]]
+type = "poisson"
+target = "C"
+rate = 6000.0
+weight = 10.0
+
+[[modulator]]
+name = "gate"
+type = "attention"
+times = [2.0, 5.0]
+values = [1.0, 0.25]
+period = 8.0
+
+[[record]]
+type = "spikes"
+population = "A"
+
+[[record]]
+type = "spikes"
+population = "B"
+
+[[record]]
+type = "spikes"
+population = "C"
+
+[[record]]
+type = "state"
+population = "A"
+variables = ["V_m"]
+neurons = [0, 1, 150]
+
+[[record]]
+type = "modulator"
+modulator = "gate"
+)",
+                                         "inputs.toml");
+  check_library_resume(ex, 137, 300);
 }
 
 TEST_CASE("resume refuses another experiment, a file that is no checkpoint, a missing output",
@@ -188,6 +325,8 @@ TEST_CASE("resume refuses another experiment, a file that is no checkpoint, a mi
   }
 }
 
+namespace {
+
 // The step of the checkpoint at `path`, 0 when there is none (yet).
 std::uint64_t checkpoint_step(const std::string& path) {
   if (!std::filesystem::exists(path)) return 0;
@@ -199,6 +338,8 @@ ino_t inode_of(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
+
+} // namespace
 
 TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an uninterrupted run's",
           "[checkpoint][kill]") {
