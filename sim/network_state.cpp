@@ -10,16 +10,6 @@
 namespace glia {
 namespace {
 
-std::string population_key(std::size_t p) {
-  return "population/" + std::to_string(p) + "/";
-}
-std::string projection_key(std::size_t j) {
-  return "projection/" + std::to_string(j) + "/";
-}
-std::string modulator_key(std::size_t m) {
-  return "modulator/" + std::to_string(m) + "/";
-}
-
 // The targets in canonical order, hashed (FNV-1a): the weights of a plastic projection
 // are saved in that order, so a network that enumerates its synapses differently (another
 // build of glia, another experiment) is refused instead of silently scrambled.
@@ -63,10 +53,10 @@ void load_synapse_array(Projection& pr, std::vector<T> SynapseBlock::*member,
 
 void save_network_state(const Network& net, StateArchive& ar) {
   for (std::size_t p = 0; p < net.populations().size(); ++p)
-    net.populations()[p]->save(ar, population_key(p));
+    net.populations()[p]->save(ar, indexed_key("population", p));
   for (std::size_t j = 0; j < net.projections().size(); ++j) {
     const Projection& pr = net.projections()[j];
-    const std::string key = projection_key(j);
+    const std::string key = indexed_key("projection", j);
     ar.put_scalar<std::uint64_t>(key + "synapses", pr.n_synapses());
     if (!pr.plasticity || pr.blocks.empty()) continue;
     ar.put_scalar<std::uint64_t>(key + "target_hash", target_hash(pr));
@@ -77,15 +67,15 @@ void save_network_state(const Network& net, StateArchive& ar) {
     pr.plasticity->save(ar, key + "rule/");
   }
   for (std::size_t m = 0; m < net.modulators().size(); ++m)
-    net.modulators()[m]->save(ar, modulator_key(m));
+    net.modulators()[m]->save(ar, indexed_key("modulator", m));
 }
 
 void load_network_state(Network& net, const StateArchive& ar) {
   for (std::size_t p = 0; p < net.populations().size(); ++p)
-    net.populations()[p]->load(ar, population_key(p));
+    net.populations()[p]->load(ar, indexed_key("population", p));
   for (std::size_t j = 0; j < net.projections().size(); ++j) {
     Projection& pr = net.projections()[j];
-    const std::string key = projection_key(j);
+    const std::string key = indexed_key("projection", j);
     const auto saved = ar.get_scalar<std::uint64_t>(key + "synapses");
     if (saved != pr.n_synapses())
       throw std::runtime_error("projection '" + pr.name + "' has " +
@@ -103,7 +93,7 @@ void load_network_state(Network& net, const StateArchive& ar) {
     pr.plasticity->load(ar, key + "rule/");
   }
   for (std::size_t m = 0; m < net.modulators().size(); ++m)
-    net.modulators()[m]->load(ar, modulator_key(m));
+    net.modulators()[m]->load(ar, indexed_key("modulator", m));
 }
 
 } // namespace glia

@@ -9,7 +9,14 @@
 #include "sim/network.hpp"
 #include "sim/state_archive.hpp"
 
+#include <string>
+
 namespace glia {
+
+// The key prefix of the i-th part of a kind: "population/3/".
+inline std::string indexed_key(const std::string& kind, std::size_t i) {
+  return kind + "/" + std::to_string(i) + "/";
+}
 
 void save_network_state(const Network& net, StateArchive& ar);
 // `net` must be built from the same experiment; throws std::runtime_error naming the

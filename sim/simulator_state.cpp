@@ -13,16 +13,6 @@
 namespace glia {
 namespace {
 
-std::string spikes_key(std::size_t p) {
-  return "simulator/spikes/" + std::to_string(p) + "/";
-}
-std::string stats_key(std::size_t p) {
-  return "simulator/stats/" + std::to_string(p) + "/";
-}
-std::string record_key(const char* kind, std::size_t r) {
-  return "simulator/" + std::string(kind) + "/" + std::to_string(r) + "/";
-}
-
 // The per-neuron arrays of spike statistics, by name (SpikeStats or const SpikeStats).
 template <class Stats, class F> void for_each_stat_array(Stats& st, F&& f) {
   f("count", st.count);
@@ -45,9 +35,9 @@ void Simulator::save(StateArchive& ar) const {
         counts[h] += blk[h].size();
         ids.insert(ids.end(), blk[h].begin(), blk[h].end());
       }
-    ar.put(spikes_key(p) + "counts", counts);
-    ar.put(spikes_key(p) + "ids", ids);
-    const std::string k = stats_key(p);
+    ar.put(indexed_key("simulator/spikes", p) + "counts", counts);
+    ar.put(indexed_key("simulator/spikes", p) + "ids", ids);
+    const std::string k = indexed_key("simulator/stats", p);
     for_each_stat_array(stats_[p], [&](const char* name, const auto& v) { ar.put(k + name, v); });
     ar.put_scalar<std::uint64_t>(k + "total", stats_[p].total);
   }
@@ -55,12 +45,12 @@ void Simulator::save(StateArchive& ar) const {
   // whole run so far.
   if (!sink_) {
     for (std::size_t r = 0; r < spike_records_.size(); ++r) {
-      ar.put(record_key("spike_record", r) + "times", spike_records_[r].times);
-      ar.put(record_key("spike_record", r) + "ids", spike_records_[r].ids);
+      ar.put(indexed_key("simulator/spike_record", r) + "times", spike_records_[r].times);
+      ar.put(indexed_key("simulator/spike_record", r) + "ids", spike_records_[r].ids);
     }
     for (std::size_t r = 0; r < state_records_.size(); ++r) {
       const StateRecord& rec = state_records_[r];
-      ar.put(record_key("state_record", r) + "rows", rec.rows.data(),
+      ar.put(indexed_key("simulator/state_record", r) + "rows", rec.rows.data(),
              rec.n_rows * rec.neurons.size());
     }
   }
@@ -73,17 +63,18 @@ void Simulator::load(const StateArchive& ar) {
                              "network's plastic delays need (a checkpoint of another network?)");
   step_ = ar.get_scalar<std::uint64_t>("simulator/step");
   for (std::size_t p = 0; p < spikes_.size(); ++p) {
-    const auto counts = ar.get<std::uint64_t>(spikes_key(p) + "counts");
-    const auto ids = ar.get<std::uint32_t>(spikes_key(p) + "ids");
+    const auto counts = ar.get<std::uint64_t>(indexed_key("simulator/spikes", p) + "counts");
+    const auto ids = ar.get<std::uint32_t>(indexed_key("simulator/spikes", p) + "ids");
     if (counts.size() != history_)
-      throw std::runtime_error("checkpoint entry '" + spikes_key(p) + "counts' has " +
-                               std::to_string(counts.size()) + " steps, expected " +
-                               std::to_string(history_));
+      throw std::runtime_error("checkpoint entry '" + indexed_key("simulator/spikes", p) +
+                               "counts' has " + std::to_string(counts.size()) +
+                               " steps, expected " + std::to_string(history_));
     const auto& blocks = net_.blocks(static_cast<int>(p));
     std::size_t at = 0;
     for (std::size_t h = 0; h < history_; ++h) {
       if (counts[h] > ids.size() - at)
-        throw std::runtime_error("checkpoint entry '" + spikes_key(p) + "ids' is too short");
+        throw std::runtime_error("checkpoint entry '" + indexed_key("simulator/spikes", p) +
+                                 "ids' is too short");
       const auto first = ids.begin() + static_cast<std::ptrdiff_t>(at);
       const auto last = first + static_cast<std::ptrdiff_t>(counts[h]);
       for (std::size_t b = 0; b < blocks.size(); ++b) {
@@ -94,18 +85,19 @@ void Simulator::load(const StateArchive& ar) {
       }
       at += counts[h];
     }
-    const std::string k = stats_key(p);
+    const std::string k = indexed_key("simulator/stats", p);
     for_each_stat_array(stats_[p], [&](const char* name, auto& v) { ar.get_into(k + name, v); });
     stats_[p].total = ar.get_scalar<std::uint64_t>(k + "total");
   }
   if (!sink_) {
     for (std::size_t r = 0; r < spike_records_.size(); ++r) {
-      spike_records_[r].times = ar.get<double>(record_key("spike_record", r) + "times");
-      spike_records_[r].ids = ar.get<std::uint64_t>(record_key("spike_record", r) + "ids");
+      spike_records_[r].times = ar.get<double>(indexed_key("simulator/spike_record", r) + "times");
+      spike_records_[r].ids =
+          ar.get<std::uint64_t>(indexed_key("simulator/spike_record", r) + "ids");
     }
     for (std::size_t r = 0; r < state_records_.size(); ++r) {
       StateRecord& rec = state_records_[r];
-      rec.rows = ar.get<double>(record_key("state_record", r) + "rows");
+      rec.rows = ar.get<double>(indexed_key("simulator/state_record", r) + "rows");
       rec.n_rows = rec.neurons.empty() ? step_ / rec.every : rec.rows.size() / rec.neurons.size();
     }
   }
