@@ -3,8 +3,11 @@
 #include "glia_version.hpp"
 
 #include "cli/progress.hpp"
+#include "cli/run_control.hpp"
+#include "io/checkpoint.hpp"
 #include "io/experiment.hpp"
 #include "io/hdf5_output.hpp"
+#include "io/memory_estimate.hpp"
 #include "io/network_builder.hpp"
 #include "neurons/registry.hpp"
 #include "plasticity/modulator.hpp"
@@ -20,6 +23,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace glia {
@@ -33,7 +37,7 @@ std::size_t peak_rss_bytes() {
 
 namespace {
 
-constexpr int kBadInput = 2;
+constexpr int kBadInput = kExitBadInput;
 
 int report(const std::exception& e) {
   std::fprintf(stderr, "glia: error: %s\n", e.what());
@@ -95,21 +99,22 @@ std::string default_output(const std::string& experiment) {
   return (fs::path("results") / fs::path(experiment).stem()).string() + ".h5";
 }
 
-// Refuses an output path that cannot be written before any time is spent building.
-void check_output_path(const std::string& path) {
+// Refuses an output (or checkpoint) path that cannot be written before any time is
+// spent building.
+void check_output_path(const std::string& path, const std::string& what = "output file") {
   const fs::path p(path);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (fs::is_directory(p, ec))
-    throw OutputError("cannot write output file '" + path + "': it is a directory");
+    throw OutputError("cannot write " + what + " '" + path + "': it is a directory");
   if (!fs::exists(dir, ec))
-    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+    throw OutputError("cannot create " + what + " '" + path + "': directory '" + dir.string() +
                       "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
-    throw OutputError("cannot create output file '" + path + "': directory '" + dir.string() +
+    throw OutputError("cannot create " + what + " '" + path + "': directory '" + dir.string() +
                       "' is not writable");
   if (fs::exists(p, ec) && access(p.c_str(), W_OK) != 0)
-    throw OutputError("cannot write output file '" + path + "': permission denied");
+    throw OutputError("cannot write " + what + " '" + path + "': permission denied");
 }
 
 // The [run.branching_factor] monitor, or null when the experiment asks for none.
@@ -159,21 +164,53 @@ std::string now_iso8601() {
 } // namespace
 
 int run_command(const RunOptions& opt) {
+  SignalGuard signals; // from here on, SIGINT/SIGTERM stop the run cleanly
   Experiment ex;
-  std::string out_path = opt.output.empty() ? default_output(opt.experiment) : opt.output;
+  std::optional<Checkpoint> resumed;
+  std::string out_path = opt.output;
   try {
-    ex = load_experiment(opt.experiment, opt.overrides);
-    if (opt.output.empty()) fs::create_directories(fs::path(out_path).parent_path());
-    check_output_path(out_path);
+    if (!opt.resume.empty()) {
+      resumed = read_checkpoint(opt.resume);
+      ex = resume_experiment(*resumed, opt.experiment, opt.overrides);
+      if (out_path.empty()) out_path = resumed->info.output_path;
+    } else {
+      if (opt.experiment.empty())
+        throw InputError("glia run: give an experiment file (or --resume CHECKPOINT)");
+      ex = load_experiment(opt.experiment, opt.overrides);
+      if (out_path.empty()) {
+        out_path = default_output(opt.experiment);
+        fs::create_directories(fs::path(out_path).parent_path());
+      }
+      check_output_path(out_path);
+    }
+    if (opt.checkpoint_every < 0 ||
+        (opt.checkpoint_every > 0 && std::llround(opt.checkpoint_every / ex.run.dt) < 1))
+      throw InputError("--checkpoint-every " + std::to_string(opt.checkpoint_every) +
+                       ": must be at least the time step dt = " + std::to_string(ex.run.dt) +
+                       " ms");
+    if (opt.max_wall < 0) throw InputError("--max-wall: must be >= 0 seconds");
   } catch (const InputError& e) {
+    return report(e);
+  } catch (const CheckpointError& e) {
     return report(e);
   } catch (const OutputError& e) {
     return report(e);
   } catch (const fs::filesystem_error& e) {
     return report(e);
   }
+  const std::string ckpt_path = !opt.checkpoint.empty() ? opt.checkpoint
+                                : resumed               ? opt.resume
+                                                        : default_checkpoint_path(out_path);
+  try {
+    check_output_path(ckpt_path, "checkpoint");
+  } catch (const OutputError& e) {
+    return report(e);
+  }
+  const auto ckpt_every =
+      static_cast<std::uint64_t>(std::llround(opt.checkpoint_every / ex.run.dt));
 
   const int threads = resolve_threads(ex, opt.threads);
+  if (!memory_guard(ex, threads, ckpt_every > 0, opt.ignore_memory_limit)) return kBadInput;
   const auto t_build = std::chrono::steady_clock::now();
   std::unique_ptr<Network> net;
   try {
@@ -186,36 +223,52 @@ int run_command(const RunOptions& opt) {
 
   std::unique_ptr<Hdf5Output> out;
   try {
-    out = std::make_unique<Hdf5Output>(out_path);
+    out = resumed ? std::make_unique<Hdf5Output>(out_path,
+                                                 Hdf5Output::Continue{resumed->info.output_counts})
+                  : std::make_unique<Hdf5Output>(out_path);
   } catch (const OutputError& e) {
     return report(e);
   }
   std::uint64_t n_neurons = 0;
   for (const auto& p : net->populations()) n_neurons += p->size();
   const std::uint64_t n_syn = net->n_synapses();
+  const std::string shown = resumed ? resumed->info.experiment_path : opt.experiment;
   std::fprintf(stderr, "glia %s: %s: %llu neurons, %llu synapses, %d thread%s, built in %s\n",
-               GLIA_VERSION, opt.experiment.c_str(), static_cast<unsigned long long>(n_neurons),
+               GLIA_VERSION, shown.c_str(), static_cast<unsigned long long>(n_neurons),
                static_cast<unsigned long long>(n_syn), threads, threads == 1 ? "" : "s",
                format_seconds(build_s).c_str());
 
-  out->set_attribute("/", "glia_version", std::string(GLIA_VERSION));
-  out->set_attribute("/", "experiment_path", opt.experiment);
-  out->set_attribute("/", "experiment", ex.resolved_text);
-  out->set_attribute("/", "experiment_source", ex.source_text);
   std::string overrides;
   for (const auto& o : opt.overrides) overrides += (overrides.empty() ? "" : "\n") + o;
-  out->set_attribute("/", "overrides", overrides);
-  out->set_attribute("/", "seed", static_cast<std::int64_t>(ex.run.seed));
-  out->set_attribute("/", "threads", static_cast<std::int64_t>(threads));
-  out->set_attribute("/", "dt", ex.run.dt);
-  out->set_attribute("/", "duration", ex.run.duration);
-  out->set_attribute("/", "created", now_iso8601());
+  const std::string experiment_path =
+      resumed ? resumed->info.experiment_path : fs::absolute(opt.experiment).string();
+  try {
+    if (!resumed) {
+      out->set_attribute("/", "glia_version", std::string(GLIA_VERSION));
+      out->set_attribute("/", "experiment_path", opt.experiment);
+      out->set_attribute("/", "experiment_source", ex.source_text);
+      out->set_attribute("/", "overrides", overrides);
+      out->set_attribute("/", "seed", static_cast<std::int64_t>(ex.run.seed));
+      out->set_attribute("/", "created", now_iso8601());
+    } else {
+      out->set_attribute("/", "resumed_from",
+                         opt.resume + " at t = " + std::to_string(resumed->info.time_ms()) + " ms");
+    }
+    out->set_attribute("/", "experiment", ex.resolved_text);
+    out->set_attribute("/", "threads", static_cast<std::int64_t>(threads));
+    out->set_attribute("/", "dt", ex.run.dt);
+    out->set_attribute("/", "duration", ex.run.duration);
+    // Until the run ends, a reader (or a run killed with SIGKILL) sees "running".
+    out->set_attribute("/", "status", std::string("running"));
+  } catch (const OutputError& e) {
+    std::fprintf(stderr, "glia: error: %s\n", e.what());
+    return kExitFailure;
+  }
 
   Simulator sim(*net, out.get());
   const auto steps = static_cast<std::uint64_t>(std::llround(ex.run.duration / ex.run.dt));
   const auto branching = branching_monitor(ex, *net, steps);
   if (branching) sim.add_observer(branching.get());
-  ProgressLine progress(0.0, static_cast<double>(steps) * ex.run.dt, !opt.quiet);
   try {
     attach_records(ex, sim);
   } catch (const InputError& e) {
@@ -223,19 +276,68 @@ int run_command(const RunOptions& opt) {
     fs::remove(out_path);
     return report(e);
   }
+  if (resumed) {
+    try {
+      sim.load(resumed->state);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "glia: error: cannot resume from checkpoint '%s': %s\n",
+                   opt.resume.c_str(), e.what());
+      return kBadInput;
+    }
+  }
   sim.set_flush_interval(
       std::max<std::uint64_t>(1, static_cast<std::uint64_t>(ex.run.flush_interval / ex.run.dt)));
+  ProgressLine progress(sim.time_ms(), static_cast<double>(steps) * ex.run.dt, !opt.quiet);
   sim.set_progress([&](const ProgressInfo& p) { progress.update(p); }, progress.interval_s());
 
   const auto t_run = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
+  };
+  const double wall_before = resumed ? resumed->info.wall_time_s : 0.0;
+  bool wall_limit = false;
+  sim.set_stop_poll([&] {
+    if (opt.max_wall > 0 && !wall_limit && elapsed() >= opt.max_wall) wall_limit = true;
+    return wall_limit || SignalGuard::received() != 0;
+  });
+  // The last checkpoint that is known to be whole (the one resumed from, at first).
+  std::string last_ckpt = resumed ? opt.resume : "";
+  double last_ckpt_ms = resumed ? resumed->info.time_ms() : 0.0;
+  sim.set_checkpoint(ckpt_every, [&] {
+    CheckpointInfo info;
+    info.glia_version = GLIA_VERSION;
+    info.experiment = ex.resolved_text;
+    info.experiment_path = experiment_path;
+    info.experiment_source = ex.source_text;
+    info.overrides = resumed ? resumed->info.overrides : overrides;
+    info.step = sim.current_step();
+    info.dt = ex.run.dt;
+    info.threads = threads;
+    info.output_path = fs::absolute(out_path).string();
+    info.output_counts = out->record_counts();
+    info.wall_time_s = wall_before + elapsed();
+    info.created = now_iso8601();
+    StateArchive state;
+    sim.save(state);
+    write_checkpoint(ckpt_path, info, state);
+    last_ckpt = ckpt_path;
+    last_ckpt_ms = info.time_ms();
+  });
+
+  RunEnd end = RunEnd::completed;
   try {
-    sim.run(steps);
+    end = sim.run(steps - std::min(steps, sim.current_step()));
   } catch (const OutputError& e) {
     std::fprintf(stderr, "\nglia: error: %s\n", e.what());
-    return 1;
+    if (!last_ckpt.empty())
+      std::fprintf(stderr, "glia: the last checkpoint, at t = %.1f ms, is intact: %s\n",
+                   last_ckpt_ms, last_ckpt.c_str());
+    return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "\nglia: error: out of memory while running\n");
+    return kExitFailure;
   }
-  const double wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
+  const double wall_s = elapsed();
   std::uint64_t total = 0;
   for (std::size_t p = 0; p < net->populations().size(); ++p)
     total += sim.stats(static_cast<int>(p)).total;
@@ -245,49 +347,90 @@ int run_command(const RunOptions& opt) {
   const double rtf = model_s > 0 ? wall_s / model_s : 0.0;
   const std::size_t peak = peak_rss_bytes();
   std::printf("\n%-12s %10s %12s %8s\n", "population", "neurons", "rate (Hz)", "CV ISI");
-  for (std::size_t p = 0; p < net->populations().size(); ++p) {
-    const auto& pop = *net->populations()[p];
-    const int pi = static_cast<int>(p);
-    std::printf("%-12s %10u %12.3f %8.3f\n", pop.name().c_str(), pop.size(), sim.mean_rate_hz(pi),
-                sim.mean_cv_isi(pi));
-    out->set_attribute("/metrics", "rate_" + pop.name() + "_hz", sim.mean_rate_hz(pi));
-    out->set_attribute("/metrics", "cv_isi_" + pop.name(), sim.mean_cv_isi(pi));
-    out->set_attribute("/metrics", "spikes_" + pop.name(),
-                       static_cast<std::int64_t>(sim.stats(pi).total));
-  }
-  std::printf("\nspikes        %llu\n", static_cast<unsigned long long>(total));
-  std::printf("simulated     %.1f ms\n", sim.time_ms());
-  std::printf("build time    %s\n", format_seconds(build_s).c_str());
-  std::printf("wall time     %s\n", format_seconds(wall_s).c_str());
-  std::printf("realtime      %.3f (wall / model time)\n", rtf);
-  std::printf("peak memory   %s (%.2f bytes per synapse)\n",
-              format_bytes(static_cast<double>(peak)).c_str(),
-              n_syn ? static_cast<double>(peak) / static_cast<double>(n_syn) : 0.0);
-  const PhaseTimes& ph = sim.phase_times();
-  std::printf("time per phase inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
-              "learn %.2f s, flush %.2f s, wait %.2f s\n",
-              ph.inputs, ph.integrate, ph.record, ph.propagate, ph.learn, ph.flush, ph.wait);
-  if (branching) report_branching(ex, *branching, *out);
-  std::printf("output        %s\n", out_path.c_str());
-  out->set_attribute("/metrics", "time_inputs_s", ph.inputs);
-  out->set_attribute("/metrics", "time_integrate_s", ph.integrate);
-  out->set_attribute("/metrics", "time_record_s", ph.record);
-  out->set_attribute("/metrics", "time_propagate_s", ph.propagate);
-  out->set_attribute("/metrics", "time_learn_s", ph.learn);
-  out->set_attribute("/metrics", "time_flush_s", ph.flush);
-  out->set_attribute("/metrics", "time_wait_s", ph.wait);
+  try {
+    for (std::size_t p = 0; p < net->populations().size(); ++p) {
+      const auto& pop = *net->populations()[p];
+      const int pi = static_cast<int>(p);
+      std::printf("%-12s %10u %12.3f %8.3f\n", pop.name().c_str(), pop.size(), sim.mean_rate_hz(pi),
+                  sim.mean_cv_isi(pi));
+      out->set_attribute("/metrics", "rate_" + pop.name() + "_hz", sim.mean_rate_hz(pi));
+      out->set_attribute("/metrics", "cv_isi_" + pop.name(), sim.mean_cv_isi(pi));
+      out->set_attribute("/metrics", "spikes_" + pop.name(),
+                         static_cast<std::int64_t>(sim.stats(pi).total));
+    }
+    std::printf("\nspikes        %llu\n", static_cast<unsigned long long>(total));
+    std::printf("simulated     %.1f ms\n", sim.time_ms());
+    std::printf("build time    %s\n", format_seconds(build_s).c_str());
+    std::printf("wall time     %s\n", format_seconds(wall_s).c_str());
+    std::printf("realtime      %.3f (wall / model time)\n", rtf);
+    std::printf("peak memory   %s (%.2f bytes per synapse)\n",
+                format_bytes(static_cast<double>(peak)).c_str(),
+                n_syn ? static_cast<double>(peak) / static_cast<double>(n_syn) : 0.0);
+    const PhaseTimes& ph = sim.phase_times();
+    std::printf("time per phase inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
+                "learn %.2f s, flush %.2f s, wait %.2f s\n",
+                ph.inputs, ph.integrate, ph.record, ph.propagate, ph.learn, ph.flush, ph.wait);
+    if (branching) report_branching(ex, *branching, *out);
+    std::printf("output        %s\n", out_path.c_str());
+    out->set_attribute("/metrics", "time_inputs_s", ph.inputs);
+    out->set_attribute("/metrics", "time_integrate_s", ph.integrate);
+    out->set_attribute("/metrics", "time_record_s", ph.record);
+    out->set_attribute("/metrics", "time_propagate_s", ph.propagate);
+    out->set_attribute("/metrics", "time_learn_s", ph.learn);
+    out->set_attribute("/metrics", "time_flush_s", ph.flush);
+    out->set_attribute("/metrics", "time_wait_s", ph.wait);
 
-  out->set_attribute("/metrics", "spikes_total", static_cast<std::int64_t>(total));
-  out->set_attribute("/metrics", "neurons", static_cast<std::int64_t>(n_neurons));
-  out->set_attribute("/metrics", "synapses", static_cast<std::int64_t>(n_syn));
-  out->set_attribute("/metrics", "simulated_ms", sim.time_ms());
-  out->set_attribute("/metrics", "build_time_s", build_s);
-  out->set_attribute("/metrics", "wall_time_s", wall_s);
-  out->set_attribute("/metrics", "realtime_factor", rtf);
-  out->set_attribute("/metrics", "peak_rss_bytes", static_cast<std::int64_t>(peak));
-  out->set_attribute("/metrics", "network_bytes", static_cast<std::int64_t>(net->bytes()));
-  out->close();
-  return 0;
+    out->set_attribute("/metrics", "spikes_total", static_cast<std::int64_t>(total));
+    out->set_attribute("/metrics", "neurons", static_cast<std::int64_t>(n_neurons));
+    out->set_attribute("/metrics", "synapses", static_cast<std::int64_t>(n_syn));
+    out->set_attribute("/metrics", "simulated_ms", sim.time_ms());
+    out->set_attribute("/metrics", "build_time_s", build_s);
+    out->set_attribute("/metrics", "wall_time_s", wall_before + wall_s);
+    out->set_attribute("/metrics", "realtime_factor", rtf);
+    out->set_attribute("/metrics", "peak_rss_bytes", static_cast<std::int64_t>(peak));
+    out->set_attribute("/metrics", "network_bytes", static_cast<std::int64_t>(net->bytes()));
+
+    int code = kExitOk;
+    std::string status = "complete";
+    if (end == RunEnd::non_finite) {
+      const NonFinite& nf = sim.non_finite();
+      const Population& pop = *net->populations()[static_cast<std::size_t>(nf.population)];
+      std::string var(pop.model().state[static_cast<std::size_t>(nf.variable)].name);
+      if (pop.state_width(nf.variable) > 1) var += "[" + std::to_string(nf.element) + "]";
+      char where[512];
+      const double t = static_cast<double>(nf.step + 1) * ex.run.dt;
+      const double every = static_cast<double>(sim.finite_check_interval()) * ex.run.dt;
+      std::snprintf(where, sizeof where,
+                    "non-finite state at t = %.6g ms: population '%s', neuron %u, variable '%s' "
+                    "= %g",
+                    t, pop.name().c_str(), nf.neuron, var.c_str(), nf.value);
+      std::fprintf(stderr,
+                   "glia: error: %s (state is checked every %.4g ms of model time, so it became "
+                   "non-finite after t = %.6g ms; of all such values the first in population, "
+                   "neuron, variable order is shown). The model is unstable: check weights, "
+                   "parameters and dt\n",
+                   where, every, std::max(0.0, t - every));
+      code = kExitNonFinite;
+      status = std::string("failed: ") + where;
+    } else if (end == RunEnd::stopped) {
+      const int sig = SignalGuard::received();
+      const std::string why =
+          sig != 0 ? signal_name(sig) : "--max-wall " + format_seconds(opt.max_wall);
+      std::fprintf(stderr,
+                   "glia: stopped by %s at t = %.1f ms; checkpoint written to %s\n"
+                   "glia: resume with: glia run --resume %s\n",
+                   why.c_str(), sim.time_ms(), ckpt_path.c_str(), ckpt_path.c_str());
+      code = sig != 0 ? 128 + sig : kExitWallLimit;
+      status = "stopped by " + why + " at t = " + std::to_string(sim.time_ms()) +
+               " ms; resume with: glia run --resume " + ckpt_path;
+    }
+    out->set_attribute("/", "status", status);
+    out->close();
+    return code;
+  } catch (const OutputError& e) {
+    std::fprintf(stderr, "glia: error: %s\n", e.what());
+    return kExitFailure;
+  }
 }
 
 int check_command(const CheckOptions& opt) {
@@ -305,6 +448,15 @@ int check_command(const CheckOptions& opt) {
   for (const auto& p : ex.projections)
     std::printf("  projection %-10s %s -> %s\n", p.name.c_str(), p.pre.c_str(), p.post.c_str());
   std::printf("  %zu input(s), %zu recording(s)\n", ex.inputs.size(), ex.records.size());
+  const int threads = resolve_threads(ex, opt.threads);
+  std::printf("  memory: %s with %d thread(s)\n", describe_memory(ex, threads, false).c_str(),
+              threads);
+  if (const auto available = available_memory_bytes()) {
+    const bool fits = estimate_memory(ex, threads, false).total() <= *available;
+    std::printf("  available: %s%s\n", format_bytes(*available).c_str(),
+                fits ? ""
+                     : " -- too little: glia run refuses this (override: --ignore-memory-limit)");
+  }
   return 0;
 }
 

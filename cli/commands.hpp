@@ -12,11 +12,17 @@ struct RunOptions {
   std::vector<std::string> overrides;
   int threads = 0;
   bool quiet = false;
+  std::string resume;          // checkpoint to continue from
+  std::string checkpoint;      // where checkpoints go (default: OUT as OUT.ckpt.h5)
+  double checkpoint_every = 0; // ms of model time; 0: only when stopped early
+  double max_wall = 0;         // s of wall time before a clean stop; 0: no limit
+  bool ignore_memory_limit = false;
 };
 
 struct CheckOptions {
   std::string experiment;
   std::vector<std::string> overrides;
+  int threads = 0;
 };
 
 int run_command(const RunOptions& opt);

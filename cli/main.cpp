@@ -1,24 +1,34 @@
 // The glia command line: run, check and info.
 //   glia run FILE [-o OUT.h5] [--set key=value]... [--threads N] [--quiet]
-//   glia check FILE [--set key=value]...
+//            [--checkpoint-every MS] [--checkpoint CKPT] [--max-wall S] [--ignore-memory-limit]
+//   glia run --resume CKPT [FILE] [--set key=value]... [--threads N] ...
+//   glia check FILE [--set key=value]... [--threads N]
 //   glia info [MODEL]
-// Exit codes: 0 success, 2 bad input (experiment, arguments, output path), 1 anything else.
+// Exit codes (cli/run_control.hpp): 0 success, 1 I/O and other failures, 2 bad input
+// (experiment, arguments, output path, checkpoint, too little memory), 3 non-finite state,
+// 75 stopped by --max-wall, 128 + signal when stopped by SIGINT (130) or SIGTERM (143).
 #include "cli/commands.hpp"
 #include "glia_version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include <cstdio>
 #include <exception>
 
 int main(int argc, char** argv) {
+  // HDF5 would otherwise close its files again at exit, and HDF5 1.10 crashes doing so
+  // for a file whose close failed (a full disk). glia closes every file itself.
+  H5dont_atexit();
   CLI::App app{"glia: a simulator for spiking neural networks"};
   app.set_version_flag("--version", std::string("glia ") + GLIA_VERSION);
   app.require_subcommand(1);
 
   glia::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "Run an experiment file and write the results (HDF5)");
-  run_cmd->add_option("file", run.experiment, "experiment file (TOML)")->required();
+  run_cmd->add_option("file", run.experiment,
+                      "experiment file (TOML); with --resume optional, and checked against the "
+                      "checkpoint's");
   run_cmd->add_option("-o,--output", run.output,
                       "output file (default: results/<experiment name>.h5)");
   run_cmd->add_option("--set", run.overrides, "override a value: key=value (repeatable)")
@@ -26,12 +36,24 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "threads (overrides run.threads)")
       ->check(CLI::PositiveNumber);
   run_cmd->add_flag("-q,--quiet", run.quiet, "no progress line");
+  run_cmd->add_option("--checkpoint-every", run.checkpoint_every,
+                      "write a checkpoint every MS ms of model time (and at the end)");
+  run_cmd->add_option("--checkpoint", run.checkpoint,
+                      "checkpoint file (default: OUT.ckpt.h5, or the one resumed from)");
+  run_cmd->add_option("--resume", run.resume,
+                      "continue the run saved in this checkpoint, appending to its output");
+  run_cmd->add_option("--max-wall", run.max_wall,
+                      "stop cleanly, with a checkpoint, after this many seconds (exit code 75)");
+  run_cmd->add_flag("--ignore-memory-limit", run.ignore_memory_limit,
+                    "run even if the memory estimate exceeds the memory available");
 
   glia::CheckOptions check;
   auto* check_cmd = app.add_subcommand("check", "Validate an experiment file without running it");
   check_cmd->add_option("file", check.experiment, "experiment file (TOML)")->required();
   check_cmd->add_option("--set", check.overrides, "override a value: key=value (repeatable)")
       ->take_all();
+  check_cmd->add_option("--threads", check.threads, "threads, for the memory estimate")
+      ->check(CLI::PositiveNumber);
 
   std::string model;
   auto* info_cmd = app.add_subcommand("info", "List models, or describe one model's parameters");

@@ -5,6 +5,7 @@
 #include "io/experiment.hpp"
 
 #include "io/expression.hpp"
+#include "io/toml_guard.hpp"
 #include "neurons/registry.hpp"
 #include "plasticity/modulator.hpp"
 #include "plasticity/rule.hpp"
@@ -375,6 +376,17 @@ void load_h5(const std::filesystem::path& path, const std::string& shown,
 // Validation of the (overridden) document.
 
 using Entry = std::pair<const toml::key*, const toml::node*>;
+// Puts back the characters TomlShield kept from toml++ into every string of `n`.
+void restore_strings(toml::node& n, const TomlShield& shield) {
+  if (toml::value<std::string>* s = n.as_string()) {
+    s->get() = shield.restore(s->get());
+  } else if (toml::table* t = n.as_table()) {
+    for (auto&& [key, value] : *t) restore_strings(value, shield);
+  } else if (toml::array* a = n.as_array()) {
+    for (auto& value : *a) restore_strings(value, shield);
+  }
+}
+
 // Nodes that came from --set, with the override that set them (their location).
 using SetNodes = std::unordered_map<const toml::node*, std::string>;
 
@@ -1081,6 +1093,10 @@ ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
     c.file = full.string();
     const ConnectionLimits lim{pre.size, post.size, pre.name, post.name, dt_};
     const std::string ext = lower(full.extension().string());
+    // A device or a pipe could be read forever ("/dev/zero").
+    std::error_code ec;
+    if (std::filesystem::exists(full, ec) && !std::filesystem::is_regular_file(full, ec))
+      fail(n, prefix + ".file", "'" + full.string() + "' is not a regular file");
     try {
       if (ext == ".h5" || ext == ".hdf5")
         load_h5(full, file, lim, c);
@@ -1828,7 +1844,9 @@ void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) 
   // anything else is taken as a string, so that --set run.backend=cuda works unquoted.
   toml::table parsed;
   try {
-    parsed = toml::parse("v = " + raw);
+    const TomlShield shield("v = " + raw);
+    parsed = toml::parse(shield.text());
+    restore_strings(parsed, shield);
   } catch (const toml::parse_error&) {
     parsed = toml::table{};
   }
@@ -2013,19 +2031,25 @@ Experiment parse_experiment(const std::string& text, const std::string& path,
   Experiment ex;
   ex.path = path;
   ex.source_text = text;
+  const TomlShield shield(text);
   toml::table doc;
   try {
-    doc = toml::parse(text, path);
+    doc = toml::parse(shield.text(), path);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw InputError(
         SourceLocation{path, static_cast<int>(b.line), static_cast<int>(b.column)}.str() +
-        ": invalid TOML: " + std::string(e.description()));
+        ": invalid TOML: " + shield.restore(e.description()));
   }
+  restore_strings(doc, shield);
   SetNodes marks;
   for (const auto& o : overrides) apply_override(doc, o, marks);
   ex.resolved_text = TomlWriter().write(doc);
-  Validator(path, marks).build(doc, ex);
+  try {
+    Validator(path, marks).build(doc, ex);
+  } catch (const InputError& e) {
+    throw InputError(shield.restore(e.what())); // keys keep their placeholders
+  }
   return ex;
 }
 

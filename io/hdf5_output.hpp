@@ -25,6 +25,14 @@ class Hdf5Output final : public RecordingSink {
 public:
   // Creates (truncates) the file. Throws OutputError if it cannot be created.
   explicit Hdf5Output(const std::string& path);
+  // Opens an existing output to continue the run it holds (glia run --resume): reports
+  // declared afterwards are the file's own, cut back to the entries of `counts` (keys
+  // as record_counts() makes them). What was written after those was written after the
+  // checkpoint, and the resumed run writes it again.
+  struct Continue {
+    std::map<std::string, std::uint64_t> counts;
+  };
+  Hdf5Output(const std::string& path, Continue resume);
   ~Hdf5Output() override;
   Hdf5Output(const Hdf5Output&) = delete;
   Hdf5Output& operator=(const Hdf5Output&) = delete;
@@ -53,6 +61,11 @@ public:
 
   // Writes everything out and closes the file; later calls do nothing.
   void close();
+
+  const std::string& path() const { return path_; }
+  // Entries written so far: "spikes/<population>" -> spikes,
+  // "report/<population>/<variable>" -> rows.
+  std::map<std::string, std::uint64_t> record_counts() const;
 
 private:
   using Hid = std::int64_t; // hid_t, without exposing <hdf5.h> to every includer
@@ -90,12 +103,33 @@ private:
   // columns plus `extra`.
   WeightReport& weight_report(int id, std::size_t values, std::size_t n_rows, std::size_t extra);
   void append_weight_times(WeightReport& report, std::span<const double> times);
+  // In a continued file: the entries of `key` to keep, which must exist in the file.
+  std::uint64_t kept(const std::string& key, std::uint64_t in_file) const;
+  void write_stop(const StateReport& report, const std::string& what);
+  // Before HDF5 writes `bytes` or fewer: makes sure they fit (the file-size limit, and
+  // disk space reserved with fallocate), so that a full disk is reported before a write
+  // fails halfway and leaves HDF5's metadata inconsistent; the file then still opens and
+  // holds everything up to the last flush.
+  void ensure_room(std::uint64_t bytes, const std::string& what);
+  // After a flush: gives back the reserved space it did not use.
+  void release_room();
+  // The file descriptor and the end of the file as HDF5 will extend it.
+  bool file_end(int& fd, std::uint64_t& end) const;
+  // Bytes an append of `count` elements of `size` bytes from element `old` may make
+  // HDF5 allocate: every chunk it touches, whole.
+  static std::uint64_t append_bound(std::uint64_t old, std::uint64_t count, std::uint64_t size,
+                                    std::uint64_t chunk);
 
   std::string path_;
+  std::string label_; // "output file '<path>'", for messages
   Hid file_ = invalid;
   std::map<std::string, SpikeReport> spikes_;
   std::map<int, StateReport> states_;
   std::map<int, WeightReport> weights_;
+  bool continuing_ = false;
+  std::uint64_t pending_ = 0;  // bytes appended since the last flush (ensure_room)
+  std::uint64_t reserved_ = 0; // bytes reserved beyond the end since then
+  std::map<std::string, std::uint64_t> resume_counts_;
 };
 
 } // namespace glia

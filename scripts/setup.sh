@@ -11,6 +11,7 @@ packages=(
   catch2 librandom123-dev libtomlplusplus-dev libcli11-dev libomp-dev
   python3 python3-h5py python3-matplotlib python3-numpy
   python3-brian python3-scipy time
+  clang libclang-rt-14-dev
 )
 
 missing=()

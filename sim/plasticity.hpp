@@ -63,6 +63,9 @@ public:
   // Checkpoints: the rule's own state under keys starting with `prefix` (the weights and
   // delays themselves belong to the projection and are saved with it). load() receives
   // a network built from the same experiment, attached, and must restore exactly.
+  // The network may have been built with another thread count: save nothing per thread
+  // block (per-block copies or per-block synapse order; for_each_synapse_canonical in
+  // sim/network_state.hpp gives a synapse order that does not depend on the split).
   virtual void save(StateArchive& ar, const std::string& prefix) const = 0;
   virtual void load(const StateArchive& ar, const std::string& prefix) = 0;
 };
@@ -243,13 +246,13 @@ public:
   }
 
   void save(StateArchive& ar, const std::string& prefix) const override {
+    // Every block's copy of the pre traces saw the same arrivals: one copy is the state.
     std::vector<double> value;
     std::vector<std::int64_t> at;
-    for (const auto& b : blocks_)
-      for (const LazyTrace& x : b.pre) {
-        value.push_back(x.value);
-        at.push_back(x.at);
-      }
+    for (const LazyTrace& x : blocks_.front().pre) {
+      value.push_back(x.value);
+      at.push_back(x.at);
+    }
     ar.put(prefix + "pre_value", value);
     ar.put(prefix + "pre_at", at);
     std::vector<std::uint32_t> back, count;
@@ -258,7 +261,9 @@ public:
     for (const PostState& h : post_) {
       value.push_back(h.y.value);
       at.push_back(h.y.at);
-      back.insert(back.end(), h.back, h.back + PostState::kCapacity - 1);
+      // Only the distances of pending entries mean anything; the rest are saved as 0.
+      for (std::uint32_t k = 0; k + 1 < PostState::kCapacity; ++k)
+        back.push_back(k + 1 < h.count ? h.back[k] : 0u);
       count.push_back(h.count);
     }
     ar.put(prefix + "post_value", value);
@@ -268,18 +273,13 @@ public:
   }
 
   void load(const StateArchive& ar, const std::string& prefix) override {
-    std::size_t n_pre = 0;
-    for (const auto& b : blocks_) n_pre += b.pre.size();
+    const std::size_t n_pre = blocks_.front().pre.size();
     std::vector<double> value(n_pre);
     std::vector<std::int64_t> at(n_pre);
     ar.get_into(prefix + "pre_value", value);
     ar.get_into(prefix + "pre_at", at);
-    std::size_t k = 0;
     for (auto& b : blocks_)
-      for (LazyTrace& x : b.pre) {
-        x.value = value[k];
-        x.at = at[k++];
-      }
+      for (std::size_t j = 0; j < n_pre; ++j) b.pre[j] = LazyTrace{value[j], at[j]};
     value.assign(post_.size(), 0.0);
     at.assign(post_.size(), 0);
     std::vector<std::uint32_t> back(post_.size() * (PostState::kCapacity - 1)), count(post_.size());

@@ -28,4 +28,18 @@ std::size_t Population::bytes() const {
   return b;
 }
 
+void Population::save(StateArchive& ar, const std::string& prefix) const {
+  for (int k = 0; k < n_state(); ++k)
+    ar.put(prefix + "state/" + std::string(info_->state[k].name), state_[k]);
+  ar.put(prefix + "i_ext", i_ext_);
+  ar.put(prefix + "ring", ring_.raw());
+}
+
+void Population::load(const StateArchive& ar, const std::string& prefix) {
+  for (int k = 0; k < n_state(); ++k)
+    ar.get_into(prefix + "state/" + std::string(info_->state[k].name), state_[k]);
+  ar.get_into(prefix + "i_ext", i_ext_);
+  ar.get_into(prefix + "ring", ring_.raw());
+}
+
 } // namespace glia

@@ -11,6 +11,7 @@
 #include "neurons/registry.hpp"
 #include "sim/random.hpp"
 #include "sim/ring_buffer.hpp"
+#include "sim/state_archive.hpp"
 
 #include <algorithm>
 #include <array>
@@ -66,6 +67,11 @@ public:
                          std::vector<std::uint32_t>& spikes) = 0;
 
   std::size_t bytes() const;
+
+  // Checkpoints: state, external current and the ring buffers (spikes still in flight),
+  // under keys starting with `prefix`. Parameters are rebuilt from the experiment.
+  void save(StateArchive& ar, const std::string& prefix) const;
+  void load(const StateArchive& ar, const std::string& prefix);
 
 protected:
   virtual void derive_all() = 0;

@@ -31,6 +31,7 @@ public:
   }
   std::size_t bytes() const { return data_.size() * sizeof(double); }
   std::vector<double>& raw() { return data_; }
+  const std::vector<double>& raw() const { return data_; }
 
 private:
   int ports_ = 0;

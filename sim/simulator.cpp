@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <exception>
 #include <stdexcept>
+#include <tuple>
 
 namespace glia {
 
@@ -42,6 +44,8 @@ Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink)
   }
   for (const auto& in : net_.inputs())
     (in->is_current() ? current_inputs_ : event_inputs_)[in->target].push_back(in.get());
+  // The state guard every 1 ms of model time: NaN stays NaN, so a sparse check still finds it.
+  finite_every_ = static_cast<std::uint64_t>(std::max(1.0, std::round(1.0 / net_.dt())));
 }
 
 void Simulator::record_spikes(int pop, const std::vector<std::uint32_t>& neurons) {
@@ -228,8 +232,40 @@ void Simulator::propagate(const Projection& pr, std::size_t b, std::uint64_t ste
     deliver_rows<false, false>(pr, blk, post.ring(), n, step, spikes, slot);
 }
 
-void Simulator::run(std::uint64_t n_steps) {
-  if (n_steps == 0) return;
+bool NonFinite::before(const NonFinite& o) const {
+  if (!o.found()) return found();
+  if (!found()) return false;
+  return std::tie(population, neuron, variable, element) <
+         std::tie(o.population, o.neuron, o.variable, o.element);
+}
+
+NonFinite Simulator::find_non_finite(int p, std::uint32_t lo, std::uint32_t hi) const {
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ull; // all ones: inf or NaN
+  const Population& pop = *net_.populations()[static_cast<std::size_t>(p)];
+  NonFinite best;
+  for (int k = 0; k < pop.n_state(); ++k)
+    for (int e = 0; e < pop.state_width(k); ++e) {
+      const double* v = pop.state(k) + static_cast<std::size_t>(e) * pop.size();
+      for (std::uint32_t c = lo; c < hi; c += kNeuronChunk) {
+        const std::uint32_t m = std::min(kNeuronChunk, hi - c);
+        // Branch-free over the chunk (it vectorises); the exact place only when needed.
+        std::uint64_t bad = 0;
+        for (std::uint32_t j = 0; j < m; ++j)
+          bad |= (std::bit_cast<std::uint64_t>(v[c + j]) & kExponent) == kExponent;
+        if (!bad) continue;
+        std::uint32_t i = c;
+        while (std::isfinite(v[i])) ++i;
+        const NonFinite here{p, i, k, e, v[i], 0};
+        if (here.before(best)) best = here;
+        break;
+      }
+    }
+  return best;
+}
+
+RunEnd Simulator::run(std::uint64_t n_steps) {
+  non_finite_ = NonFinite{};
+  if (n_steps == 0) return RunEnd::completed;
   const std::uint64_t start = step_, end = step_ + n_steps;
   const int nblocks = net_.threads();
   auto& pops = net_.populations();
@@ -253,6 +289,16 @@ void Simulator::run(std::uint64_t n_steps) {
   std::uint64_t flush_from = start;
 
   std::vector<PhaseTimes> times(static_cast<std::size_t>(nblocks));
+  // Decisions every thread must take at the same step are published before the step's
+  // first barrier and read after it, in one of two alternating slots: a slot is written
+  // again only after a later step's first barrier, which every reader reaches after
+  // reading it. stop_vote: the stop poll's answer (thread 0), by step; found: each
+  // thread's first non-finite value, by check (each thread counts the checks).
+  bool stop_vote[2] = {false, false};
+  std::vector<NonFinite> found[2];
+  found[0].resize(static_cast<std::size_t>(nblocks));
+  found[1].resize(static_cast<std::size_t>(nblocks));
+  RunEnd how = RunEnd::completed;
 
 #pragma omp parallel num_threads(nblocks)
   {
@@ -268,8 +314,16 @@ void Simulator::run(std::uint64_t n_steps) {
     if (start == 0) // weight monitors scheduled at t = 0 see the network as built
       for (int b = tid; b < nblocks; b += nth)
         weight_monitors_.sample(0, static_cast<std::size_t>(b), 0);
+    std::uint64_t checks = 0;
     for (std::uint64_t s = start; s < end; ++s) {
       const std::size_t par = static_cast<std::size_t>(s % history_);
+      const bool periodic_checkpoint = checkpoint_ && checkpoint_every_ > 0 &&
+                                       ((s + 1) % checkpoint_every_ == 0 || s + 1 == end);
+      // State is also checked before every periodic checkpoint: none holds non-finite state.
+      const bool check = finite_every_ > 0 && ((s + 1) % finite_every_ == 0 || periodic_checkpoint);
+      std::vector<NonFinite>& mine = found[checks & 1];
+      checks += check;
+      if (check) mine[static_cast<std::size_t>(tid)] = NonFinite{};
       // Phases 1-3 (state part) on the blocks this thread owns.
       for (int b = tid; b < nblocks; b += nth) {
         for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -295,6 +349,11 @@ void Simulator::run(std::uint64_t n_steps) {
           auto& list = spikes_[p][b][par];
           list.clear();
           pop.integrate(s, lo, hi, list);
+          if (check) {
+            const NonFinite here = find_non_finite(static_cast<int>(p), lo, hi);
+            if (here.before(mine[static_cast<std::size_t>(tid)]))
+              mine[static_cast<std::size_t>(tid)] = here;
+          }
           lap(tt.integrate);
         }
         for (auto& r : state_records_) {
@@ -308,9 +367,20 @@ void Simulator::run(std::uint64_t n_steps) {
         }
         lap(tt.record);
       }
+      if (tid == 0) stop_vote[s & 1] = stop_poll_ && stop_poll_();
 #pragma omp barrier
       lap(tt.wait);
+      NonFinite bad;
+      if (check)
+        for (int t = 0; t < nth; ++t)
+          if (mine[static_cast<std::size_t>(t)].before(bad))
+            bad = mine[static_cast<std::size_t>(t)];
+      const bool stop_now = stop_vote[s & 1] || bad.found();
       if (tid == 0) {
+        if (bad.found()) {
+          non_finite_ = bad;
+          non_finite_.step = s;
+        }
         record_step(s, par);
         const std::uint64_t done = s + 1 - start;
         if (progress_ && (done & 31u) == 0) {
@@ -370,7 +440,10 @@ void Simulator::run(std::uint64_t n_steps) {
           weight_monitors_.sample(s + 1, static_cast<std::size_t>(b), flush_from);
         lap(tt.record);
       }
-      if ((s + 1 - start) % flush_steps_ == 0 || s + 1 == end) {
+      // Checkpoints are taken at flushes, so that the output holds exactly what the
+      // checkpoint says it holds; never of state that has gone non-finite.
+      const bool checkpoint = checkpoint_ && !bad.found() && (stop_now || periodic_checkpoint);
+      if ((s + 1) % flush_steps_ == 0 || s + 1 == end || stop_now || checkpoint) {
 #pragma omp barrier
         lap(tt.wait);
         if (tid == 0) {
@@ -378,16 +451,23 @@ void Simulator::run(std::uint64_t n_steps) {
             for (auto& r : state_records_)
               if (!sink_) r.n_rows = (s + 1) / r.every;
             flush(flush_from, s + 1);
+            flush_from = s + 1;
+            if (checkpoint) {
+              step_ = s + 1;
+              checkpoint_();
+            }
           } catch (...) {
             error = std::current_exception();
             failed = true;
           }
-          flush_from = s + 1;
+          // A stop asked for at the last step comes too late to stop anything.
+          if (stop_now && (bad.found() || s + 1 < end))
+            how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
         }
         lap(tt.flush);
 #pragma omp barrier
         lap(tt.wait);
-        if (failed) break;
+        if (failed || stop_now) break;
       }
     }
     // Weights are read between runs (monitors, tests, checkpoints): bring them up to date.
@@ -405,8 +485,9 @@ void Simulator::run(std::uint64_t n_steps) {
     phase_times_.flush += w * t.flush;
     phase_times_.wait += w * t.wait;
   }
-  step_ = failed ? flush_from : end;
+  step_ = flush_from;
   if (error) std::rethrow_exception(error);
+  return how;
 }
 
 } // namespace glia

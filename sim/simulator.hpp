@@ -19,6 +19,7 @@
 
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
+#include "sim/state_archive.hpp"
 #include "sim/step_observer.hpp"
 #include "sim/step_spikes.hpp"
 #include "sim/weight_monitor.hpp"
@@ -44,6 +45,23 @@ struct ProgressInfo {
 struct PhaseTimes {
   double inputs = 0, integrate = 0, record = 0, propagate = 0, learn = 0, flush = 0, wait = 0;
   double total() const { return inputs + integrate + record + propagate + learn + flush + wait; }
+};
+
+// How a run() call ended: all steps done, stopped early at a step boundary because the
+// stop poll asked for it (a signal, a wall-time limit), or stopped because some state
+// became NaN or infinite (see Simulator::non_finite()).
+enum class RunEnd { completed, stopped, non_finite };
+
+// The first non-finite state value found by the guard: the smallest (population,
+// neuron, variable, element) among those non-finite at the check, whatever the thread count.
+struct NonFinite {
+  int population = -1; // -1: none found
+  std::uint32_t neuron = 0;
+  int variable = 0, element = 0;
+  double value = 0.0;
+  std::uint64_t step = 0; // the state after this step (at time (step + 1) dt) was checked
+  bool found() const { return population >= 0; }
+  bool before(const NonFinite& o) const;
 };
 
 // Per-neuron spike statistics, kept for every population whether recorded or not.
@@ -86,8 +104,32 @@ public:
     progress_every_s_ = every_s;
   }
 
-  // Advances the network by n steps.
-  void run(std::uint64_t n_steps);
+  // Stops the run early, at the end of a step: `poll` is called by one thread once per
+  // step and returns true to stop (it must be cheap). The checkpoint writer, if set, is
+  // called at that step.
+  void set_stop_poll(std::function<bool()> poll) { stop_poll_ = std::move(poll); }
+  // Calls `write` (on one thread, all others waiting, output flushed just before) at the
+  // end of every step that is a multiple of `every` steps, at the end of each run() call
+  // (every > 0) and when the stop poll stops a run. every == 0: only at such stops.
+  void set_checkpoint(std::uint64_t every, std::function<void()> write) {
+    checkpoint_every_ = every;
+    checkpoint_ = std::move(write);
+  }
+  // Every `every` steps (0: never) the state of every neuron is checked for NaN and
+  // infinity, each thread on its own blocks; a run with such state stops after that step.
+  void set_finite_check(std::uint64_t every) { finite_every_ = every; }
+  std::uint64_t finite_check_interval() const { return finite_every_; }
+  const NonFinite& non_finite() const { return non_finite_; }
+
+  // Advances the network by n steps (fewer when stopped early; current_step() tells).
+  RunEnd run(std::uint64_t n_steps);
+
+  // Checkpoints: everything that evolves (the step, spikes still to arrive at plastic
+  // projections, statistics, buffered records, and the network's state) under keys that
+  // do not depend on the thread count. load() takes a simulator set up like the saved one
+  // (same experiment and records; any thread count) before its first run().
+  void save(StateArchive& ar) const;
+  void load(const StateArchive& ar);
   std::uint64_t current_step() const { return step_; }
   Network& network() { return net_; }
   const Network& network() const { return net_; }
@@ -122,6 +164,8 @@ private:
   void record_step(std::uint64_t step, std::size_t slot);
   void flush(std::uint64_t flush_from_step, std::uint64_t next_step);
   void propagate(const Projection& proj, std::size_t block, std::uint64_t step, std::size_t slot);
+  // The first non-finite state value of neurons [lo, hi) of population p, if any.
+  NonFinite find_non_finite(int p, std::uint32_t lo, std::uint32_t hi) const;
 
   Network& net_;
   RecordingSink* sink_;
@@ -141,6 +185,11 @@ private:
   WeightMonitors weight_monitors_{net_};
   std::vector<StepSpikes> step_spikes_; // per population, for modulators and observers
   std::vector<StepObserver*> observers_;
+  std::function<bool()> stop_poll_;
+  std::uint64_t checkpoint_every_ = 0;
+  std::function<void()> checkpoint_;
+  std::uint64_t finite_every_ = 10;
+  NonFinite non_finite_;
 };
 
 } // namespace glia

@@ -15,7 +15,7 @@
 
 namespace glia {
 
-enum class ArchiveType : std::uint8_t { f64, i64, u64, u32, u16, u8 };
+enum class ArchiveType : std::uint8_t { f64, i64, u64, u32, u16, u8, f32 };
 
 template <class T> constexpr ArchiveType archive_type_of() {
   if constexpr (std::is_same_v<T, double>)
@@ -28,6 +28,8 @@ template <class T> constexpr ArchiveType archive_type_of() {
     return ArchiveType::u32;
   else if constexpr (std::is_same_v<T, std::uint16_t>)
     return ArchiveType::u16;
+  else if constexpr (std::is_same_v<T, float>)
+    return ArchiveType::f32;
   else {
     static_assert(std::is_same_v<T, std::uint8_t>, "unsupported archive element type");
     return ArchiveType::u8;
@@ -54,6 +56,15 @@ public:
     put(key, v.data(), v.size());
   }
   template <class T> void put_scalar(const std::string& key, T v) { put(key, &v, 1); }
+  // A new entry of n values for the caller to fill in place (large arrays gathered in
+  // another order, without a temporary copy). The pointer is valid until the next put.
+  template <class T> T* put_array(const std::string& key, std::size_t n) {
+    Entry& e = entries_[key];
+    e.type = archive_type_of<T>();
+    e.count = n;
+    e.bytes.assign(n * sizeof(T), 0);
+    return reinterpret_cast<T*>(e.bytes.data());
+  }
 
   bool has(const std::string& key) const { return entries_.count(key) != 0; }
 
@@ -75,15 +86,21 @@ public:
   // Reads into an existing array of the expected length (state whose size the built
   // network fixes); a different length means the checkpoint is of another network.
   template <class T> void get_into(const std::string& key, T* data, std::size_t n) const {
+    const T* from = view<T>(key, n);
+    if (n) std::memcpy(data, from, n * sizeof(T));
+  }
+  template <class T> void get_into(const std::string& key, std::vector<T>& v) const {
+    get_into(key, v.data(), v.size());
+  }
+  // The values of an entry of the expected length, in place (large arrays scattered in
+  // another order); valid while the archive is unchanged.
+  template <class T> const T* view(const std::string& key, std::size_t n) const {
     const Entry& e = entry<T>(key);
     if (e.count != n)
       throw std::runtime_error("checkpoint entry '" + key + "' has " + std::to_string(e.count) +
                                " values, the network has " + std::to_string(n) +
                                " (a checkpoint of another network?)");
-    if (n) std::memcpy(data, e.bytes.data(), e.bytes.size());
-  }
-  template <class T> void get_into(const std::string& key, std::vector<T>& v) const {
-    get_into(key, v.data(), v.size());
+    return reinterpret_cast<const T*>(e.bytes.data());
   }
 
   const std::map<std::string, Entry>& entries() const { return entries_; }

@@ -1,0 +1,76 @@
+// The memory guard: the estimate made from the experiment before building is within
+// 25 % of the peak resident memory the run then measures (full-size brunel.toml with 1
+// and 2 threads, Brunel + STDP with and without checkpoints, COBA), and a network too
+// large for the machine is refused in moments, before anything is allocated.
+#include "run_glia.hpp"
+
+#include "io/experiment.hpp"
+#include "io/memory_estimate.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+
+using namespace glia;
+using namespace glia::test;
+
+namespace {
+
+void check_estimate(const std::string& name, int threads, bool checkpoints) {
+  INFO(name << ", " << threads << " thread(s)" << (checkpoints ? ", checkpoints" : ""));
+  ScratchDir dir("memory");
+  const std::string file = source_path("experiments/" + name + ".toml");
+  const std::string out = dir / "m.h5";
+  const RunResult r =
+      run_glia("run " + file + " -q -o " + out + " --set run.duration=20 --threads " +
+                   std::to_string(threads) + (checkpoints ? " --checkpoint-every 10" : ""),
+               dir);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const double peak = read_attribute(out, "/metrics", "peak_rss_bytes");
+  const double estimate =
+      estimate_memory(load_experiment(file, {"run.duration=20"}), threads, checkpoints).total();
+  INFO("estimate " << estimate / (1 << 20) << " MiB, measured peak " << peak / (1 << 20) << " MiB");
+  CHECK(estimate == Approx(peak).epsilon(0.25));
+}
+
+} // namespace
+
+TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
+#if defined(__SANITIZE_ADDRESS__)
+  WARN("skipped: AddressSanitizer's shadow memory is part of every measured peak");
+  return;
+#endif
+  check_estimate("brunel", 1, false);
+  check_estimate("brunel", 2, false);
+  check_estimate("brunel_stdp", 1, false);
+  check_estimate("brunel_stdp", 1, true);
+  check_estimate("coba", 2, false);
+}
+
+TEST_CASE("a network too large for the machine is refused before it is built", "[memory]") {
+  ScratchDir dir("memory-big");
+  // 2e9 neurons with 1000 inputs each: 2e12 synapses, about 8 TB.
+  const std::string args = " --set population.E.size=2000000000";
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult r = run_glia(
+      "run " + source_path("experiments/brunel.toml") + " -q -o " + (dir / "o.h5") + args, dir);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("TiB") && Catch::Contains("available") &&
+                        Catch::Contains("--ignore-memory-limit") &&
+                        Catch::Contains("nothing was built"));
+  CHECK(seconds < 5.0);
+  CHECK_FALSE(std::filesystem::exists(dir / "o.h5"));
+
+  const RunResult check = run_glia("check " + source_path("experiments/brunel.toml") + args, dir);
+  CHECK(check.code == 0);
+  CHECK_THAT(check.out,
+             Catch::Contains("memory: about") &&
+                 Catch::Contains("glia run refuses this (override: --ignore-memory-limit)"));
+  const RunResult normal = run_glia("check " + source_path("experiments/brunel.toml"), dir);
+  CHECK_THAT(normal.out, Catch::Contains("memory: about") && Catch::Contains("1.56e+07 synapses"));
+}
