@@ -36,7 +36,9 @@ checks it against glia, spike for spike and trace for trace):
 
 - LIF models (lif_delta, lif_exp, lif_cond_exp) add the input that arrives in a step
   after the subthreshold update and before the threshold: schedule INPUT_BEFORE_THRESHOLD.
-- izhikevich adds it after the threshold and reset: schedule INPUT_AFTER_RESET.
+- izhikevich takes it as a current pulse in the update of the step it arrives in (the
+  paper's I += S(:, fired) ahead of the update): the synapses add to a variable `Isyn`
+  that the update reads as Isyn / dt and then clears; schedule INPUT_BEFORE_UPDATE.
 - A spike of step k reaches its synaptic pathway in the first 'synapses' slot after the
   thresholds of step k: step k + 1 when 'synapses' comes before 'thresholds' (that step's
   share of the delay is already spent), step k otherwise. glia applies it in step
@@ -61,7 +63,7 @@ import brian2 as b2
 from brian2 import ms
 
 INPUT_BEFORE_THRESHOLD = ["start", "groups", "synapses", "thresholds", "resets", "end"]
-INPUT_AFTER_RESET = ["start", "groups", "thresholds", "resets", "synapses", "end"]
+INPUT_BEFORE_UPDATE = ["start", "synapses", "groups", "thresholds", "resets", "end"]
 TIME_FILE = "bench_time.txt"
 STAMP_FILE = "bench_project.json"
 
