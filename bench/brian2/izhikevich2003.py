@@ -8,7 +8,7 @@ millisecond (std 5 for E, 2 for I), a spike of step k adding its weight to its
 targets' current in the update of step k + 1, before their threshold test (the paper's
 `I = I + sum(S(:, fired), 2)` ahead of the update; glia's izhikevich model).
 Usage: izhikevich2003.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import brian2 as b2
 from brian2 import ms
 
@@ -70,5 +70,5 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("cython", dt_ms=DT_MS, schedule=common.INPUT_BEFORE_UPDATE)
-    common.run(setup, *build(setup), "izhikevich2003", NAMESPACE)
+    common.main(build, "izhikevich2003", NAMESPACE, "cython", dt_ms=DT_MS,
+                schedule=common.INPUT_BEFORE_UPDATE)
