@@ -31,11 +31,11 @@ process (compiled once into Brian2's cache, then reused), which makes its number
 independent of the standalone benchmark. Usage:
 
   bench/fidelity.py [--networks coba,cuba,izhikevich,brunel] [--seeds N]
-                    [--duration MS] [--brunel-scale F] [--k K] [--alpha A]
-                    [--glia build/glia] [--json OUT] [--no-ks]
+                    [--duration MS | --duration NET=MS,...] [--brunel-scale F] [--k K]
+                    [--alpha A] [--glia build/glia] [--json OUT] [--no-ks]
 
---duration overrides every network's default run length (NETWORKS). Exit status 0 when
-every criterion holds, 1 otherwise."""
+--duration overrides the default run length (NETWORKS) of every network, or of the
+networks named. Exit status 0 when every criterion holds, 1 otherwise."""
 import argparse
 import json
 import os
@@ -172,7 +172,7 @@ def ks_over_seeds(counts_a, counts_b, rng):
     d = distance(side)
     p_naive = stats.ks_2samp(np.concatenate(counts_a), np.concatenate(counts_b)).pvalue
     beaten = sum(distance(rng.permutation(side)) >= d - 1e-12 for _ in range(PERMUTATIONS))
-    return float(d), float(p_naive), (beaten + 1) / (PERMUTATIONS + 1)
+    return float(d), float(p_naive), float((beaten + 1) / (PERMUTATIONS + 1))
 
 
 def runaway(run, sizes, threshold_hz):
@@ -183,8 +183,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--networks", default=",".join(NETWORKS))
     ap.add_argument("--seeds", type=int, default=40)
-    ap.add_argument("--duration", type=float, default=None,
-                    help="ms per run, for every network (default: each network's own)")
+    ap.add_argument("--duration", default="",
+                    help="ms per run for every network, or NET=MS,... for some "
+                         "(default: each network's own)")
     ap.add_argument("--brunel-scale", type=float, default=0.2,
                     help="Brunel population size factor (in-degrees kept)")
     ap.add_argument("--k", type=float, default=3.0,
@@ -202,6 +203,16 @@ def main():
             ap.error(f"unknown network '{n}' (one of {', '.join(NETWORKS)})")
     if a.seeds < 2:
         ap.error("--seeds must be at least 2")
+    durations = {n: net.duration_ms for n, net in NETWORKS.items()}
+    try:
+        for item in filter(None, a.duration.split(",")):
+            name, _, ms = item.rpartition("=")
+            for n in ([name] if name else NETWORKS):
+                if n not in NETWORKS:
+                    ap.error(f"--duration: unknown network '{n}'")
+                durations[n] = float(ms)
+    except ValueError:
+        ap.error(f"--duration: '{a.duration}' is not MS or NET=MS,...")
     print(f"fidelity: glia vs Brian2 (runtime, Cython), {a.seeds} seeds per simulator; "
           f"rate and CV within max({100 * TOLERANCE:g} %, {a.k:g} SE of the difference of "
           f"seed means); per-neuron rates: KS, seed-permutation p > {a.alpha:g}")
@@ -211,7 +222,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name in nets:
             net = NETWORKS[name]
-            duration = a.duration or net.duration_ms
+            duration = durations[name]
             t0 = time.perf_counter()
             glia = run_glia(a.glia, net, seeds, duration, a.brunel_scale, tmp)
             t1 = time.perf_counter()
@@ -228,12 +239,13 @@ def main():
                 ra_b = [runaway(r, sizes, net.runaway_hz) for r in brian]
                 ng, nb = sum(ra_g), sum(ra_b)
                 p_ra = stats.fisher_exact([[ng, a.seeds - ng], [nb, a.seeds - nb]])[1]
-                passed = p_ra > a.alpha
+                passed = bool(p_ra > a.alpha)
                 ok = ok and passed
                 print(f"  runaway seeds (a {BIN_MS:g} ms bin above {net.runaway_hz:g} Hz): "
                       f"glia {ng}/{a.seeds}, Brian2 {nb}/{a.seeds}, Fisher p {p_ra:.3g}  "
                       f"{'ok' if passed else 'FAIL'}")
-                rep["runaway"] = {"glia": ng, "brian2": nb, "fisher_p": p_ra, "passed": passed}
+                rep["runaway"] = {"glia": int(ng), "brian2": int(nb), "fisher_p": float(p_ra),
+                                  "passed": passed}
                 glia = [r for r, x in zip(glia, ra_g) if not x]
                 brian = [r for r, x in zip(brian, ra_b) if not x]
             t_s = duration / 1000.0
@@ -241,15 +253,15 @@ def main():
                   f"{'SE':>6} {'allowed':>7} {'Welch p':>7} | {'glia CV':>7} {'Brian2':>6} "
                   f"{'diff':>7} {'allowed':>7} | {'KS D':>6} {'KS p':>8} {'perm p':>6}")
             for p in POPULATIONS:
-                rg = [r[p][0].sum() / (sizes[p] * t_s) for r in glia]
-                rb = [r[p][0].sum() / (sizes[p] * t_s) for r in brian]
-                cg = [np.nanmean(r[p][1]) for r in glia]
-                cb = [np.nanmean(r[p][1]) for r in brian]
+                rg = [float(r[p][0].sum() / (sizes[p] * t_s)) for r in glia]
+                rb = [float(r[p][0].sum() / (sizes[p] * t_s)) for r in brian]
+                cg = [float(np.nanmean(r[p][1])) for r in glia]
+                cb = [float(np.nanmean(r[p][1])) for r in brian]
                 rate, cv = compare_means(rg, rb, a.k), compare_means(cg, cb, a.k)
                 d, p_naive, p_perm = ks_over_seeds([r[p][0] for r in glia],
                                                    [r[p][0] for r in brian], rng)
                 ks_ok = p_perm > a.alpha or a.no_ks
-                passed = rate["ok"] and cv["ok"] and ks_ok
+                passed = bool(rate["ok"] and cv["ok"] and ks_ok)
                 ok = ok and passed
                 sd = f"{np.std(rg, ddof=1):.2f}/{np.std(rb, ddof=1):.2f}"
                 print(f"  {p:3} {np.mean(rg):8.3f} {np.mean(rb):9.3f} {sd:>13} "
