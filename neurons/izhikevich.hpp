@@ -1,6 +1,12 @@
 // Izhikevich (2003) neuron: v' = 0.04 v^2 + 5 v + 140 - u + I, u' = a (b v - u);
-// on v >= 30: v = c, u += d. Input on port "in" is a jump of v (mV), which equals the
-// paper's one-millisecond current pulse at its dt = 1 ms.
+// on v >= 30: v = c, u += d. Input on port "in" (mV) is a current pulse: the sum w that
+// arrives in a step adds w / dt to I for that step's update, before the threshold test.
+// That is the paper's loop (fired = v >= 30; reset; I += S(:, fired); update v and u),
+// where a spike moves its targets' v in the very next update and can make them fire at
+// the next threshold test; at dt = 1 ms the pulse is the paper's I += w exactly, and the
+// same as NEST's izhikevich with the published numerics. (Adding w to v after the
+// threshold test instead would cost every synaptic hop one more step, and the 2003
+// network would then run away into all neurons firing every step for some seeds.)
 // Integrators: "euler" (the paper's scheme: v in two half steps, then u), "rk4"
 // (classical, fixed step) and "odeint" (Boost.Odeint's adaptive Dormand-Prince over
 // each step, tolerance 1e-9; host only, for reference runs).
@@ -36,7 +42,8 @@ struct Izhikevich {
       {"v", "mV", -65.0, "membrane potential"},
       {"u", "mV", -13.0, "recovery variable (set u = \"b * v\" for the paper's start)"},
   };
-  static constexpr PortSpec ports[] = {{"in", "mV", "jump of v per input"}};
+  static constexpr PortSpec ports[] = {
+      {"in", "mV", "input of the step, a current of w / dt over the update (moves v by ~w)"}};
   enum Integrator { euler, rk4, odeint };
   static constexpr std::string_view integrators[] = {"euler", "rk4", "odeint"};
 
@@ -66,7 +73,7 @@ struct Izhikevich {
     double& vv = n.s(v);
     double& uu = n.s(u);
     const double h = n.dt();
-    const double i = n.p(I_e) + n.i_ext();
+    const double i = n.p(I_e) + n.i_ext() + n.in(0) / h;
     const double pa = n.p(a), pb = n.p(b);
     if (n.integrator() == euler) {
       vv += 0.5 * h * fv(vv, uu, i);
@@ -93,7 +100,6 @@ struct Izhikevich {
       uu += n.p(d);
       spike = true;
     }
-    vv += n.in(0);
     return spike;
   }
 };

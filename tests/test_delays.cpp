@@ -5,7 +5,8 @@
 // delay, heterogeneous delays from an explicit list (several synapses per target, the
 // projection's maximum 20 ms, delays that must be rounded to steps) and drawn delays;
 // the source fires often enough for the ring buffers to wrap many times. The same
-// convention is then checked end to end from an experiment file.
+// convention is then checked end to end from an experiment file, and on a recurrent
+// E/I network against a plain loop over its synapses.
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "neurons/model.hpp"
@@ -311,4 +312,121 @@ variables = ["V_m"]
   CHECK(moved[1] == 48); // 4.9 ms = 3.4 + 1.5
   CHECK(rec.rows[24] == -70.0);
   CHECK(rec.rows[25] == Approx(-68.0).margin(1e-12));
+}
+
+TEST_CASE("a recurrent E/I network steps as a plain loop over its synapses", "[engine][delays]") {
+  // Brunel's network at a fifth of its size with a DC drive instead of Poisson input, so
+  // that a loop of a few lines over the synapses glia built (every spike of step k adds its
+  // weight to its targets in step k + 15, input during the refractory period discarded)
+  // must give the same spikes in every step: no delivery that favours one population,
+  // projection, block or source, with 1 and 2 threads.
+  constexpr std::uint32_t kN[2] = {2000, 500};
+  constexpr int kSteps = 60, kDelay = 15, kRefSteps = 20;
+  constexpr double kIe = 501.25, kCm = 250.0, kTau = 20.0; // drive 0.2 mV per step
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    glia::Network net(kDt, 5, threads);
+    std::vector<std::vector<double>> v(2);
+    for (std::uint32_t p = 0; p < 2; ++p) {
+      glia::PopulationSetup setup;
+      setup.name = std::string(1, "EI"[p]);
+      setup.size = kN[p];
+      glia::Population& pop = net.add_population(lif_delta(), setup);
+      for (auto [k, x] : {std::pair{"tau_m", kTau},
+                          {"t_ref", 2.0},
+                          {"E_L", 0.0},
+                          {"V_th", 20.0},
+                          {"V_reset", 10.0},
+                          {"I_e", kIe},
+                          {"C_m", kCm}})
+        pop.set_param(param(k), {x});
+      for (std::uint32_t i = 0; i < kN[p]; ++i) // spread over [0, 20) mV
+        v[p].push_back(20.0 * std::fmod(0.6180339887 * (i + 1 + 7919 * p), 1.0));
+      std::copy(v[p].begin(), v[p].end(), pop.state(glia::find_spec(lif_delta().state, "V_m")));
+    }
+    glia::ConnectSpec spec[2];
+    for (int pre = 0; pre < 2; ++pre) {
+      spec[pre].rule = glia::ConnectSpec::Rule::fixed_indegree;
+      spec[pre].degree = pre == 0 ? 1000 : 250;
+    }
+    std::uint32_t index = 0;
+    for (int pre = 0; pre < 2; ++pre)
+      for (int post = 0; post < 2; ++post) {
+        glia::Projection proj;
+        proj.pre = pre;
+        proj.post = post;
+        glia::ConnectRequest req;
+        req.spec = &spec[pre];
+        req.weight = glia::Distribution::constant_of(pre == 0 ? 0.1 : -0.5);
+        req.delay = glia::Distribution::constant_of(kDelay * kDt);
+        req.n_pre = kN[pre];
+        req.n_post = kN[post];
+        req.same_population = pre == post;
+        req.dt = kDt;
+        req.seed = 5;
+        req.index = index++;
+        glia::connect(proj, req, net.blocks(post));
+        net.add_projection(std::move(proj));
+      }
+    // inputs[post][target]: (pre, source, weight) of every synapse.
+    struct In {
+      int pre;
+      std::uint32_t src;
+      double w;
+    };
+    std::vector<std::vector<std::vector<In>>> inputs(2);
+    for (int p = 0; p < 2; ++p) inputs[p].resize(kN[p]);
+    for (const auto& pr : net.projections())
+      for (const auto& b : pr.blocks)
+        for (std::uint32_t j = 0; j + 1 < b.row.size(); ++j)
+          for (auto k = b.row[j]; k < b.row[j + 1]; ++k)
+            inputs[pr.post][b.target[k]].push_back({pr.pre, j, pr.weight_of(b, k)});
+    net.prepare();
+    glia::Simulator sim(net);
+    sim.record_spikes(0);
+    sim.record_spikes(1);
+    sim.run(kSteps);
+
+    const double p22 = std::exp(-kDt / kTau), p20 = kTau / kCm * -std::expm1(-kDt / kTau);
+    std::vector<std::vector<std::vector<char>>> fired(kSteps, std::vector<std::vector<char>>(2));
+    std::vector<std::vector<int>> ref(2);
+    for (int p = 0; p < 2; ++p) ref[p].assign(kN[p], 0);
+    for (int s = 0; s < kSteps; ++s)
+      for (int p = 0; p < 2; ++p) {
+        fired[s][p].assign(kN[p], 0);
+        for (std::uint32_t i = 0; i < kN[p]; ++i) {
+          double in = 0.0;
+          if (s >= kDelay)
+            for (const In& x : inputs[p][i]) in += fired[s - kDelay][x.pre][x.src] ? x.w : 0.0;
+          const double v_free = v[p][i] * p22 + kIe * p20 + in;
+          if (ref[p][i] > 0) {
+            --ref[p][i];
+          } else if (v_free >= 20.0) {
+            fired[s][p][i] = 1;
+            v[p][i] = 10.0;
+            ref[p][i] = kRefSteps;
+          } else {
+            v[p][i] = v_free;
+          }
+        }
+      }
+    std::size_t total = 0, late = 0;
+    for (int p = 0; p < 2; ++p) {
+      const auto& rec = sim.spike_records().at(static_cast<std::size_t>(p));
+      std::vector<std::vector<char>> got(kSteps, std::vector<char>(kN[p], 0));
+      for (std::size_t k = 0; k < rec.ids.size(); ++k)
+        got[static_cast<std::size_t>(std::lround(rec.times[k] / kDt)) - 1][rec.ids[k]] = 1;
+      for (int s = 0; s < kSteps; ++s) {
+        INFO("population "
+             << "EI"[p] << ", step " << s);
+        CHECK(got[s] == fired[s][p]);
+        const auto n = static_cast<std::size_t>(std::count(got[s].begin(), got[s].end(), 1));
+        total += n;
+        late += s >= kDelay ? n : 0;
+      }
+    }
+    // The recurrent input shapes the steps after the first arrivals.
+    CHECK(total > 300);
+    CHECK(late > 100);
+  }
 }

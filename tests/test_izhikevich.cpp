@@ -8,9 +8,12 @@
 // with each of its integrators. The model checks v >= V_peak only at the end of a step
 // and resets there, so its spike times are the reference ones rounded up to the step
 // grid, plus integration error, plus the drift that the late resets accumulate; the
-// tolerances below are derived from that.
+// tolerances below are derived from that. A small network is checked spike for spike
+// against the loop of the 2003 paper's code, which fixes where arriving spikes enter
+// the step.
 #include "neurons/model.hpp"
 #include "neurons/registry.hpp"
+#include "sim/connectivity.hpp"
 #include "sim/inputs.hpp"
 #include "sim/network.hpp"
 #include "sim/population.hpp"
@@ -26,6 +29,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -299,4 +303,159 @@ TEST_CASE("izhikevich in glia shows the 2004 firing patterns at dt = 0.1 ms", "[
       INFO(integrator);
       check_pattern(p, glia_spikes(p, integrator, 0.1), 0.1);
     }
+}
+
+namespace {
+
+// The loop of Izhikevich (2003)'s MATLAB code for a network with DC drive I_e instead of
+// thalamic noise, S[i][j] the weight from j to i:
+//   fired = v >= 30; v(fired) = c; u(fired) += d; I = I_e + sum(S(:, fired), 2);
+//   v += 0.5 (0.04 v^2 + 5 v + 140 - u + I) twice; u += a (b v - u)
+// Returns the iterations t (0-based) at which each neuron fired, per neuron. The synaptic
+// sum runs over the sources in the order glia adds them (by projection, then source).
+struct PaperNet {
+  std::vector<double> a, b, c, d, i_e;
+  std::vector<std::vector<double>> S;            // [target][source]
+  std::vector<std::vector<std::uint32_t>> order; // source groups in glia's summation order
+};
+
+std::vector<std::vector<int>> paper_loop(const PaperNet& net, int iterations) {
+  const std::size_t n = net.a.size();
+  std::vector<double> v(n, -65.0), u(n), in(n);
+  for (std::size_t i = 0; i < n; ++i) u[i] = net.b[i] * v[i];
+  std::vector<std::vector<int>> spikes(n);
+  std::vector<char> fired(n);
+  for (int t = 0; t < iterations; ++t) {
+    for (std::size_t i = 0; i < n; ++i) {
+      fired[i] = v[i] >= 30.0;
+      if (fired[i]) {
+        spikes[i].push_back(t);
+        v[i] = net.c[i];
+        u[i] += net.d[i];
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      double syn = 0.0;
+      for (const auto& group : net.order)
+        for (std::uint32_t j : group)
+          if (fired[j]) syn += net.S[i][j];
+      const double I = net.i_e[i] + syn;
+      v[i] += 0.5 * (0.04 * v[i] * v[i] + 5.0 * v[i] + 140.0 - u[i] + I);
+      v[i] += 0.5 * (0.04 * v[i] * v[i] + 5.0 * v[i] + 140.0 - u[i] + I);
+      u[i] += net.a[i] * (net.b[i] * v[i] - u[i]);
+    }
+  }
+  return spikes;
+}
+
+} // namespace
+
+TEST_CASE("izhikevich network steps as the 2003 paper's loop, spike for spike", "[izhikevich]") {
+  // A small version of experiments/izhikevich2003.toml (40 E, 10 I, all-to-all with
+  // uniform random weights, the paper's neuron classes and Euler scheme at dt = 1 ms),
+  // driven by a DC current per neuron so that the paper's loop can be run beside it. The
+  // paper adds the spikes detected at the top of an iteration to I for that iteration's
+  // update, so a spike can make its targets fire at the very next threshold test; glia's
+  // step (update, threshold, reset) with delay 1 ms is the same loop, the arriving spikes
+  // entering the update as a current. One step of extra latency per synaptic hop (the
+  // input added to v after the threshold test) changes the trains within a few spikes.
+  constexpr std::uint32_t kNE = 40, kNI = 10;
+  constexpr int kSteps = 1000;
+  const glia::ModelInfo* m = glia::Registry::global().find("izhikevich");
+  REQUIRE(m != nullptr);
+  const int euler = static_cast<int>(
+      std::find(m->integrators.begin(), m->integrators.end(), "euler") - m->integrators.begin());
+  glia::Network net(1.0, 7, 1);
+  PaperNet paper;
+  // r and the drive of each neuron from a fixed low-discrepancy sequence.
+  auto frac = [](double x) { return x - std::floor(x); };
+  for (std::uint32_t p = 0; p < 2; ++p) {
+    const std::uint32_t n = p == 0 ? kNE : kNI;
+    glia::PopulationSetup setup;
+    setup.name = std::string(1, "EI"[p]);
+    setup.size = n;
+    setup.integrator = euler;
+    glia::Population& pop = net.add_population(*m, setup);
+    std::vector<double> a(n), b(n), c(n), d(n), ie(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const double r = frac(0.618033988749895 * (i + 1 + 100 * p));
+      if (p == 0) {
+        a[i] = 0.02, b[i] = 0.2, c[i] = -65.0 + 15.0 * r * r, d[i] = 8.0 - 6.0 * r * r;
+      } else {
+        a[i] = 0.02 + 0.08 * r, b[i] = 0.25 - 0.05 * r, c[i] = -65.0, d[i] = 2.0;
+      }
+      ie[i] = 3.0 + 6.0 * frac(0.754877666246693 * (i + 1 + 100 * p));
+    }
+    for (auto [name, values] : {std::pair{"a", &a}, {"b", &b}, {"c", &c}, {"d", &d}, {"I_e", &ie}})
+      pop.set_param(glia::find_spec(m->params, name), *values);
+    const int kv = glia::find_spec(m->state, "v"), ku = glia::find_spec(m->state, "u");
+    for (std::uint32_t i = 0; i < n; ++i) {
+      pop.state(kv)[i] = -65.0;
+      pop.state(ku)[i] = b[i] * -65.0;
+    }
+    for (auto [dst, src] : {std::pair{&paper.a, &a},
+                            {&paper.b, &b},
+                            {&paper.c, &c},
+                            {&paper.d, &d},
+                            {&paper.i_e, &ie}})
+      dst->insert(dst->end(), src->begin(), src->end());
+  }
+  // E->E, E->I, I->E, I->I: weights U(0, 2) from E and U(-4, 0) from I, strong enough
+  // for the network's spikes to shape every train.
+  glia::ConnectSpec all;
+  all.rule = glia::ConnectSpec::Rule::all_to_all;
+  std::uint32_t index = 0;
+  for (int pre = 0; pre < 2; ++pre)
+    for (int post = 0; post < 2; ++post) {
+      glia::Projection proj;
+      proj.pre = pre;
+      proj.post = post;
+      glia::ConnectRequest req;
+      req.spec = &all;
+      req.weight.kind = glia::Distribution::Kind::uniform;
+      req.weight.low = pre == 0 ? 0.0 : -4.0;
+      req.weight.high = pre == 0 ? 2.0 : 0.0;
+      req.delay = glia::Distribution::constant_of(1.0);
+      req.n_pre = pre == 0 ? kNE : kNI;
+      req.n_post = post == 0 ? kNE : kNI;
+      req.same_population = pre == post;
+      req.dt = 1.0;
+      req.seed = 7;
+      req.index = index++;
+      glia::connect(proj, req, net.blocks(post));
+      net.add_projection(std::move(proj));
+    }
+  const std::uint32_t n = kNE + kNI;
+  paper.S.assign(n, std::vector<double>(n, 0.0));
+  const std::uint32_t offset[2] = {0, kNE};
+  for (const auto& pr : net.projections())
+    for (const auto& blk : pr.blocks)
+      for (std::uint32_t j = 0; j + 1 < blk.row.size(); ++j)
+        for (std::uint64_t k = blk.row[j]; k < blk.row[j + 1]; ++k)
+          paper.S[offset[pr.post] + blk.target[k]][offset[pr.pre] + j] = pr.weight_of(blk, k);
+  paper.order.resize(2);
+  for (std::uint32_t j = 0; j < n; ++j) paper.order[j < kNE ? 0 : 1].push_back(j);
+
+  net.prepare();
+  glia::Simulator sim(net);
+  sim.record_spikes(0);
+  sim.record_spikes(1);
+  sim.run(kSteps);
+  // glia's step k ends with the threshold test that opens the paper's iteration k + 1.
+  const auto ref = paper_loop(paper, kSteps + 1);
+  std::vector<std::vector<int>> got(n);
+  for (int p = 0; p < 2; ++p) {
+    const auto& rec = sim.spike_records().at(static_cast<std::size_t>(p));
+    for (std::size_t s = 0; s < rec.ids.size(); ++s)
+      got[offset[p] + rec.ids[s]].push_back(static_cast<int>(std::lround(rec.times[s])));
+  }
+  std::size_t total = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    total += ref[i].size();
+    INFO("neuron " << i);
+    CHECK(got[i] == ref[i]);
+  }
+  // The network fires (910 spikes, 18 Hz); with the input added to v after the threshold
+  // test instead, every neuron's train differs from the paper's.
+  CHECK(total > 300);
 }

@@ -1,5 +1,6 @@
 // The shipped experiments are the networks MODELS.md defines, and they fire as the
-// reference simulator does: mean rates within 5 % of Brian2's, irregular firing.
+// reference simulator does: mean rates within 5 % of Brian2's, irregular firing; in
+// COBA and CUBA, whose E and I neurons are alike, E and I fire at the same rate.
 // Brian2 figures: MODELS.md for Brunel (37.3 Hz; bench/brian2/brunel.py seed 1 here gave
 // E 37.51 Hz, I 37.60 Hz, mean CV of ISIs 0.417); for COBA and CUBA the mean over seeds
 // 1-5 of bench/brian2/{coba,cuba}.py (1 s, runtime mode, Brian2's default step order and
@@ -10,6 +11,10 @@
 #include "run_glia.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
 
 using namespace glia::test;
 
@@ -68,4 +73,33 @@ TEST_CASE("cuba.toml fires at Brian2's rate", "[networks]") {
   const Rates m = mean_over_seeds("experiments/cuba.toml", dir);
   CHECK(m.e == Approx(5.75).epsilon(0.05));
   CHECK(m.cv_e > 0.3);
+}
+
+TEST_CASE("coba.toml and cuba.toml: E and I neurons fire at the same rate", "[networks]") {
+  // E and I neurons have the same parameters and receive from both populations with the
+  // same probability, so their rates agree in expectation; a bias of connectivity or
+  // delivery towards one population's targets or sources (ports, projection order,
+  // blocks) would separate them. Per seed the two differ by about 5 % (SD; both here and
+  // in Brian2, set by the seed's connectivity and the same for any run length), so the
+  // seed mean of rate_E / rate_I - 1 over 16 short runs must lie within 3 standard
+  // errors (about 4 % for COBA, 2.6 % for CUBA) of zero.
+  ScratchDir dir("e_vs_i");
+  for (const char* experiment : {"experiments/coba.toml", "experiments/cuba.toml"}) {
+    constexpr int kSeeds = 16;
+    double sum = 0, sumsq = 0;
+    for (int seed = 1; seed <= kSeeds; ++seed) {
+      const Rates r =
+          run(experiment, dir, "--set run.duration=300 --set run.seed=" + std::to_string(seed));
+      const double d = r.e / r.i - 1.0;
+      sum += d;
+      sumsq += d * d;
+    }
+    const double mean = sum / kSeeds;
+    const double se = std::sqrt((sumsq - kSeeds * mean * mean) / (kSeeds - 1) / kSeeds);
+    std::printf("%s: rate_E / rate_I - 1 = %+.2f %% (SE %.2f %%, %d seeds x 300 ms)\n", experiment,
+                100 * mean, 100 * se, kSeeds);
+    INFO(experiment << ": mean " << mean << ", SE " << se);
+    CHECK(std::abs(mean) < 3 * se);
+    CHECK(se < 0.02); // the test resolves a bias of a few percent
+  }
 }

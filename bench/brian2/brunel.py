@@ -4,7 +4,7 @@ experiments/brunel.toml define it: 10 000 E + 2 500 I delta-synapse LIF neurons,
 in-degree 1000 / 250 with replacement, J = 0.1 mV, g = 5, D = 1.5 ms, 20 kHz Poisson
 drive; input arriving during the refractory period is discarded.
 Usage: brunel.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import numpy as np
 import brian2 as b2
 from brian2 import ms, mV, Hz
@@ -51,5 +51,4 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("cython")
-    common.run(setup, *build(setup), "brunel", NAMESPACE)
+    common.main(build, "brunel", NAMESPACE, "cython")

@@ -5,7 +5,7 @@ and experiments/brunel_stdp.toml define it: additive all-to-all pair STDP, tau+ 
 happens when the delayed spike arrives (delivery, then depression, then the pre trace),
 the post-synaptic one at the post spike. Everything else is brunel.py.
 Usage: brunel_stdp.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import brian2 as b2
 from brian2 import ms, mV
 
@@ -48,5 +48,4 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("cython")
-    common.run(setup, *build(setup), "brunel_stdp", NAMESPACE)
+    common.main(build, "brunel_stdp", NAMESPACE, "cython")

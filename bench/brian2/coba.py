@@ -4,7 +4,7 @@ al. 2007 benchmark 1 in the form of the common Brian2 / ANNarchy / BrainPy scrip
 4000 conductance-based LIF neurons (3200 E, 800 I), every ordered pair connected with
 p = 0.02 (self-connections included), delay one step, constant drive, forward Euler.
 Usage: coba.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import brian2 as b2
 from brian2 import ms, mV
 
@@ -37,5 +37,4 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("numpy")
-    common.run(setup, *build(setup), "coba", NAMESPACE)
+    common.main(build, "coba", NAMESPACE, "numpy")

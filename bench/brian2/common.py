@@ -3,12 +3,16 @@
 Every script takes the same arguments:
 
     NAME.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-            [--counts FILE.npz] [--scale F]
+            [--seeds K] [--counts FILE.npz] [--scale F]
 
---counts writes every neuron's spike count and ISI coefficient of variation per population
-(arrays `<pop>_counts`, `<pop>_cv`, NaN for neurons with fewer than two ISIs) for the
-fidelity comparison (bench/fidelity.py); --scale multiplies the population sizes of the
-scripts that support it (Brunel: in-degrees are kept, so the mean-field input is the same).
+--seeds K runs the seeds SEED, SEED + 1, ..., SEED + K - 1 one after the other in the same
+process (runtime targets only), one BENCH_JSON line each: Brian2 is imported and its code
+generated and compiled once, which is most of a short run's cost. --counts writes, for
+the fidelity comparison (bench/fidelity.py), one row per run of: every neuron's spike
+count and ISI coefficient of variation (NaN for neurons with fewer than two ISIs) and
+the population's spike count per BIN_MS (arrays `seeds`, `<pop>_counts`, `<pop>_cv`,
+`<pop>_binned`). --scale multiplies the population sizes of the scripts that support it
+(Brunel: in-degrees are kept, so the mean-field input is the same).
 
 TARGET is a runtime code-generation target (numpy, cython) or cpp_standalone, the one the
 benchmark uses: the network is generated and compiled once (`device.build(run=False)`),
@@ -36,7 +40,9 @@ checks it against glia, spike for spike and trace for trace):
 
 - LIF models (lif_delta, lif_exp, lif_cond_exp) add the input that arrives in a step
   after the subthreshold update and before the threshold: schedule INPUT_BEFORE_THRESHOLD.
-- izhikevich adds it after the threshold and reset: schedule INPUT_AFTER_RESET.
+- izhikevich takes it as a current pulse in the update of the step it arrives in (the
+  paper's I += S(:, fired) ahead of the update): the synapses add to a variable `Isyn`
+  that the update reads as Isyn / dt and then clears; schedule INPUT_BEFORE_UPDATE.
 - A spike of step k reaches its synaptic pathway in the first 'synapses' slot after the
   thresholds of step k: step k + 1 when 'synapses' comes before 'thresholds' (that step's
   share of the delay is already spent), step k otherwise. glia applies it in step
@@ -48,6 +54,7 @@ checks it against glia, spike for spike and trace for trace):
   after the spike step; glia and NEST clamp t_ref/dt steps. `Setup.refractory` adds dt.
 """
 import argparse
+import gc
 import json
 import os
 import resource
@@ -61,8 +68,9 @@ import brian2 as b2
 from brian2 import ms
 
 INPUT_BEFORE_THRESHOLD = ["start", "groups", "synapses", "thresholds", "resets", "end"]
-INPUT_AFTER_RESET = ["start", "groups", "thresholds", "resets", "synapses", "end"]
+INPUT_BEFORE_UPDATE = ["start", "synapses", "groups", "thresholds", "resets", "end"]
 TIME_FILE = "bench_time.txt"
+BIN_MS = 10.0
 STAMP_FILE = "bench_project.json"
 
 
@@ -79,6 +87,7 @@ class Setup:
     schedule: list
     counts: str = None
     scale: float = 1.0
+    n_seeds: int = 1
 
     def delay(self, d):
         """Brian2 delay that makes a spike act in the same step as glia's delay d."""
@@ -108,8 +117,12 @@ def parse_args(default_target):
                         "loop is then timed with std::clock, CPU time)")
     p.add_argument("--build-dir", default=None,
                    help="standalone project directory (default: a new temporary one)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="run this many consecutive seeds from SEED in one process "
+                        "(runtime targets)")
     p.add_argument("--counts", default=None,
-                   help="write per-neuron spike counts and ISI CVs to this .npz file")
+                   help="write per-neuron spike counts, ISI CVs and binned population "
+                        "counts of every run to this .npz file")
     p.add_argument("--scale", type=float, default=1.0,
                    help="population size factor (scripts that support it)")
     return p.parse_args()
@@ -121,9 +134,11 @@ def setup(default_target="numpy", dt_ms=0.1, schedule=INPUT_BEFORE_THRESHOLD):
     if a.threads < 0:
         raise SystemExit("--threads must be >= 0")
     s = Setup(a.seed, a.duration, a.target, a.threads, a.build_dir, dt_ms, schedule, a.counts,
-              a.scale)
+              a.scale, a.seeds)
     if not a.scale > 0:
         raise SystemExit("--scale must be > 0")
+    if a.seeds < 1 or (a.seeds > 1 and s.standalone):
+        raise SystemExit("--seeds must be >= 1, and 1 with cpp_standalone")
     if s.standalone:
         s.build_dir = s.build_dir or tempfile.mkdtemp(prefix="glia_bench_brian2_")
         os.makedirs(s.build_dir, exist_ok=True)
@@ -158,13 +173,16 @@ def mean_cv_isi(monitor):
     return float(np.mean(cvs)) if len(cvs) else 0.0
 
 
-def write_counts(path, populations):
-    """Per-neuron spike counts and ISI CVs of every population (see --counts)."""
+def spike_arrays(populations, duration_ms):
+    """Per population: spike count and ISI CV of every neuron, spike count per BIN_MS."""
+    bins = int(np.ceil(duration_ms / BIN_MS))
     arrays = {}
     for pop, (mon, size) in populations.items():
         arrays[pop + "_counts"] = np.bincount(np.asarray(mon.i, dtype=np.int64), minlength=size)
         arrays[pop + "_cv"] = cv_per_neuron(mon)
-    np.savez(path, **arrays)
+        arrays[pop + "_binned"] = np.histogram(np.asarray(mon.t / ms), bins=bins,
+                                               range=(0.0, bins * BIN_MS))[0]
+    return arrays
 
 
 def _reuse_or_clear(s, name):
@@ -209,13 +227,15 @@ def _run_standalone(s, name):
             "compile_s": compile_s, "peak_rss_bytes": rss_kib * 1024}
 
 
-def run(s, net, populations, synapses, name, namespace):
+def run(s, net, populations, synapses, name, namespace, t_start):
     """Runs the network for the requested duration and prints the BENCH_JSON line.
 
     net: the b2.Network of every object; populations: {name: (SpikeMonitor, size)};
-    synapses: the Synapses objects; namespace: the constants of the model's code."""
+    synapses: the Synapses objects; namespace: the constants of the model's code;
+    t_start: when building the network began. Returns the result and, with --counts,
+    the run's spike_arrays."""
     net.schedule = list(s.schedule)
-    t_python = time.perf_counter() - _T_START
+    t_python = time.perf_counter() - t_start
     if s.standalone:
         net.run(s.duration_ms * ms, namespace=namespace)
         times = _run_standalone(s, name)
@@ -241,10 +261,28 @@ def run(s, net, populations, synapses, name, namespace):
         "spikes_total": sum(p["spikes"] for p in pops.values()),
         "populations": pops, "python_build_s": t_python, **times,
     }
-    if s.counts:
-        write_counts(s.counts, populations)
     print("BENCH_JSON " + json.dumps(result), flush=True)
-    return result
+    return result, spike_arrays(populations, s.duration_ms) if s.counts else None
+
+
+def main(build, name, namespace, default_target="numpy", dt_ms=0.1,
+         schedule=INPUT_BEFORE_THRESHOLD):
+    """A script's command line: set-up, then build(setup) -> (net, populations, synapses)
+    and run for every requested seed; writes --counts at the end."""
+    s = setup(default_target, dt_ms, schedule)
+    first, rows, t_start = s.seed, [], _T_START
+    for seed in range(first, first + s.n_seeds):
+        s.seed = seed
+        b2.seed(seed)
+        rows.append(run(s, *build(s), name, namespace, t_start)[1])
+        # The run's objects must be gone before the next build: their names are then
+        # free again, so the next build generates the same code and Brian2 takes it from
+        # its cache instead of compiling it anew.
+        gc.collect()
+        t_start = time.perf_counter()
+    if s.counts:
+        np.savez(s.counts, seeds=np.arange(first, first + s.n_seeds),
+                 **{k: np.stack([r[k] for r in rows]) for k in rows[0]})
 
 
 _T_START = time.perf_counter()

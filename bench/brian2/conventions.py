@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Checks that the Brian2 scripts step exactly as glia does: same step in which a
 delayed spike acts, same refractory clamp, same place of the input in the step (before
-the threshold for the LIF models, after the reset for Izhikevich). Small deterministic
-networks (DC-driven sources, one target that every arriving spike can make fire, some
-spikes arriving while it is refractory) run in glia and in Brian2 (runtime mode, the
-conventions of common.py); spike steps must be identical and membrane traces equal to
+the threshold for the LIF models, as a current pulse in the update for Izhikevich).
+Small deterministic networks (DC-driven sources, one target that every arriving spike
+can make fire, some spikes arriving while it is refractory) run in glia and in Brian2
+(runtime mode, the conventions of common.py); spike steps must be identical and membrane traces equal to
 1e-9 mV. Exit status 0 when both cases agree.
 Usage: conventions.py [--glia build/glia]"""
 import argparse
@@ -134,21 +134,21 @@ def izhikevich_case(glia):
     text = toml_experiment(dt, duration, pops, list(IZH_SOURCES), IZH_WEIGHT, 1.0, '["v", "u"]')
     g_spikes, g_traces = run_glia(glia, text, dt, ["v", "u"])
 
-    s = make_setup(dt, duration, common.INPUT_AFTER_RESET)
+    s = make_setup(dt, duration, common.INPUT_BEFORE_UPDATE)
     groups = {n: izhikevich2003.izhikevich(1, s, n) for n in [*IZH_SOURCES, "T"]}
     for name, G in groups.items():
         G.a, G.b, G.c, G.d = params["a"], params["b"], params["c"], params["d"]
         G.I_e, G.sigma = IZH_SOURCES.get(name, 0.0), 0.0
         G.v = -65.0
         G.u = "b * v"
-    syns = [b2.Synapses(groups[n], groups["T"], on_pre=f"v_post += {IZH_WEIGHT}",
+    syns = [b2.Synapses(groups[n], groups["T"], on_pre=f"Isyn_post += {IZH_WEIGHT}",
                         delay=s.delay(1 * ms)) for n in IZH_SOURCES]
     for S in syns:
         S.connect()
     net = b2.Network(*groups.values(), *syns)
     b_spikes, b_traces = brian2_results(net, groups, groups["T"], ["v", "u"], s,
                                         izhikevich2003.NAMESPACE)
-    ok_v = compare("Izhikevich (input after reset)", g_spikes, b_spikes,
+    ok_v = compare("Izhikevich (input in the update)", g_spikes, b_spikes,
                    g_traces["v"], np.asarray(b_traces["v"]))
     ok_u = compare("Izhikevich u", g_spikes, b_spikes, g_traces["u"], np.asarray(b_traces["u"]))
     return ok_v and ok_u

@@ -4,7 +4,7 @@ examples/CUBA.py; Brette et al. 2007 benchmark 2): 4000 current-based LIF neuron
 (3200 E, 800 I) with exponential synaptic currents, p = 0.02, delay one step, exact
 integration; E_L = -49 mV lies above threshold, so the network fires without input.
 Usage: cuba.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import brian2 as b2
 from brian2 import ms, mV
 
@@ -38,5 +38,4 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("numpy")
-    common.run(setup, *build(setup), "cuba", NAMESPACE)
+    common.main(build, "cuba", NAMESPACE, "numpy")

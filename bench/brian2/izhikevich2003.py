@@ -4,10 +4,11 @@ the paper's MATLAB code define it: 800 E (regular spiking to chattering, r ~ U(0
 and 200 I (fast spiking to low-threshold spiking), all-to-all including self with
 weights 0.5 U(0, 1) from E and -U(0, 1) from I, dt = 1 ms, v advanced in two half steps
 of the paper's Euler scheme and then u, thalamic input a Gaussian current redrawn every
-millisecond (std 5 for E, 2 for I), a spike of step k jumping its targets' v in step
-k + 1 after their threshold and reset (glia's izhikevich model).
+millisecond (std 5 for E, 2 for I), a spike of step k adding its weight to its
+targets' current in the update of step k + 1, before their threshold test (the paper's
+`I = I + sum(S(:, fired), 2)` ahead of the update; glia's izhikevich model).
 Usage: izhikevich2003.py [SEED] [DURATION_MS] [TARGET] [--threads N] [--build-dir DIR]
-(see common.py; prints one BENCH_JSON line)."""
+(see common.py for all options; prints one BENCH_JSON line per seed)."""
 import brian2 as b2
 from brian2 import ms
 
@@ -19,6 +20,7 @@ NAMESPACE = {"v_peak": 30.0, "h": DT_MS}
 EQS = """v : 1
 u : 1
 I : 1
+Isyn : 1
 r : 1 (constant)
 a : 1 (constant)
 b : 1 (constant)
@@ -26,15 +28,17 @@ c : 1 (constant)
 d : 1 (constant)
 I_e : 1 (constant)
 sigma : 1 (constant)"""
-EULER = """I = I_e + sigma * randn()
+EULER = """I = I_e + sigma * randn() + Isyn / h
 v += 0.5 * h * (0.04 * v**2 + 5 * v + 140 - u + I)
 v += 0.5 * h * (0.04 * v**2 + 5 * v + 140 - u + I)
-u += h * a * (b * v - u)"""
+u += h * a * (b * v - u)
+Isyn = 0"""
 
 
 def izhikevich(n, s, name):
     """Izhikevich neurons stepped by the paper's scheme; the noise is drawn at the start
-    of each step (glia's inputs phase) and held for the step."""
+    of each step (glia's inputs phase) and held for the step; synapses add to Isyn, which
+    the update takes as a current pulse (Isyn / h over the step) and then clears."""
     G = b2.NeuronGroup(n, EQS, threshold="v >= v_peak", reset="v = c; u += d", name=name,
                        namespace=NAMESPACE)
     G.run_regularly(EULER, when="groups", name=name + "_euler")
@@ -52,7 +56,7 @@ def build(s):
     syns = []
     for pre, w in ((E, "0.5 * rand()"), (I, "-rand()")):
         for post in (E, I):
-            S = b2.Synapses(pre, post, "w : 1 (constant)", on_pre="v_post += w",
+            S = b2.Synapses(pre, post, "w : 1 (constant)", on_pre="Isyn_post += w",
                             delay=s.delay(DELAY), name=f"{pre.name}_{post.name}")
             S.connect()
             S.w = w
@@ -66,5 +70,5 @@ def build(s):
 
 
 if __name__ == "__main__":
-    setup = common.setup("cython", dt_ms=DT_MS, schedule=common.INPUT_AFTER_RESET)
-    common.run(setup, *build(setup), "izhikevich2003", NAMESPACE)
+    common.main(build, "izhikevich2003", NAMESPACE, "cython", dt_ms=DT_MS,
+                schedule=common.INPUT_BEFORE_UPDATE)
