@@ -49,9 +49,12 @@ double memory_capacity(const Eigen::MatrixXd& x, const std::vector<double>& u, s
   return mc;
 }
 
-Eigen::MatrixXd input_feature(const std::vector<double>& u) {
-  Eigen::MatrixXd x(static_cast<Eigen::Index>(u.size()), 1);
-  for (std::size_t t = 0; t < u.size(); ++t) x(static_cast<Eigen::Index>(t), 0) = u[t];
+Eigen::MatrixXd input_taps(const std::vector<double>& u, int taps) {
+  if (taps < 1) throw std::invalid_argument("input_taps: taps must be >= 1");
+  Eigen::MatrixXd x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(u.size()), taps);
+  for (std::size_t t = 0; t < u.size(); ++t)
+    for (int k = 0; k < taps && static_cast<std::size_t>(k) <= t; ++k)
+      x(static_cast<Eigen::Index>(t), k) = u[t - static_cast<std::size_t>(k)];
   return x;
 }
 

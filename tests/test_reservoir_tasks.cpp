@@ -1,7 +1,8 @@
-// Must-show 4 of issue 5: the spiking liquid of experiments/narma10.toml, driven by a
-// signal current and read out by ridge regression on its filtered spike trains, beats
-// the linear-regression-on-input baseline on NARMA-10 and on memory capacity; its
-// features are identical for 1 and 2 threads.
+// Must-show 4 of issue 5: the spiking liquid of experiments/narma10.toml (300 lif_exp
+// neurons, random recurrent E/I), driven by a signal current and read out by ridge
+// regression on its filtered spike trains (reservoir/liquid.hpp, benchmarks.hpp),
+// against linear regression on the input; its features are identical for 1 and 2
+// threads.
 #include "io/experiment.hpp"
 #include "reservoir/benchmarks.hpp"
 #include "reservoir/lempel_ziv.hpp"
@@ -11,67 +12,77 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <cstdlib>
 #include <numeric>
-#include <sstream>
 
 using namespace glia;
 using glia::test::source_path;
 
 namespace {
 
-Experiment liquid(const std::vector<std::string>& sets = {}) {
-  return load_experiment(source_path("experiments/narma10.toml"), sets);
+Experiment liquid() {
+  return load_experiment(source_path("experiments/narma10.toml"));
 }
 
-LiquidDrive narma_drive(int threads) {
+LiquidDrive drive(double offset, int threads = 1) {
   LiquidDrive d;
   d.driven = {"E", "I"};
   d.readout = {"E", "I"};
-  d.gain = 2.0;
-  d.offset = -0.25; // NARMA's u in [0, 0.5] enters centred
+  d.gain = 4.0;
+  d.offset = offset;
   d.hold_ms = 10.0;
   d.tau_ms = 25.0;
   d.threads = threads;
   return d;
 }
 
+constexpr std::size_t kSamples = 2000, kWashout = 200;
+
 } // namespace
 
-TEST_CASE("explore liquid settings", "[.lsm_explore]") {
-  std::vector<std::string> sets;
-  if (const char* e = std::getenv("LSM_SET")) {
-    std::stringstream ss(e);
-    std::string item;
-    while (std::getline(ss, item, ';'))
-      if (!item.empty()) sets.push_back(item);
-  }
-  LiquidDrive d = narma_drive(1);
-  if (const char* g = std::getenv("LSM_GAIN")) d.gain = std::atof(g);
-  if (const char* h = std::getenv("LSM_HOLD")) d.hold_ms = std::atof(h);
-  if (const char* t = std::getenv("LSM_TAU")) d.tau_ms = std::atof(t);
-  if (const char* f = std::getenv("LSM_FRAC")) d.fraction = std::atof(f);
-  const std::size_t n = std::getenv("LSM_N") ? std::atoi(std::getenv("LSM_N")) : 2000;
-  const auto t0 = std::chrono::steady_clock::now();
-  const Series s = narma10(n, 1);
-  const FilteredTraces tr = drive_liquid(liquid(sets), d, s.u);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double rate = tr.counts().sum() / tr.neurons() / (n * d.hold_ms * 1e-3);
-  const double liq = narma10_nrmse(tr.traces(), s, 200);
-  const double base = narma10_nrmse(input_feature(s.u), s, 200);
-  Eigen::MatrixXd both(tr.traces().rows(), tr.traces().cols() + tr.counts().cols());
-  both << tr.traces(), tr.counts();
-  const double liq2 = narma10_nrmse(both, s, 200);
-  d.offset = 0.0;
-  const auto u = uniform_series(n, -0.8, 0.8, 1);
-  const FilteredTraces tm = drive_liquid(liquid(sets), d, u);
+TEST_CASE("a spiking liquid beats linear regression on u(t) for NARMA-10", "[lsm]") {
+  const Series s = narma10(kSamples, 1);
+  // NARMA's u in [0, 0.5] enters centred.
+  const FilteredTraces tr = drive_liquid(liquid(), drive(-0.25), s.u);
+  const double rate = tr.counts().sum() / tr.neurons() / (kSamples * 10e-3);
+  const double liquid_nrmse = narma10_nrmse(tr.traces(), s, kWashout);
+  const double base1 = narma10_nrmse(input_taps(s.u, 1), s, kWashout);
+  const double base20 = narma10_nrmse(input_taps(s.u, 20), s, kWashout);
+  // The liquid's spike trains are far from periodic and far from silent.
+  const auto lzc = lz_complexity_per_neuron(tr.spike_steps(), tr.spike_ids(), tr.neurons(),
+                                            tr.spike_steps().front(), kSamples * 20 + 200, 10);
+  const double mean_lzc = std::accumulate(lzc.begin(), lzc.end(), 0.0) / lzc.size();
+  INFO("rate " << rate << " Hz, NARMA-10 NRMSE liquid " << liquid_nrmse << ", u(t) " << base1
+               << ", 20 taps " << base20 << ", mean LZC " << mean_lzc);
+  // Measured (seed 7, input seed 1): liquid 0.740, u(t) 0.888, 20 taps 0.394.
+  CHECK(base1 > 0.85);
+  CHECK(liquid_nrmse < base1 - 0.1);
+  // The 20-tap delay line of the raw input (NRMSE ~0.39) is not beaten by this liquid,
+  // whose memory (below) spans a few samples only.
+  CHECK(base20 < 0.42);
+  CHECK(mean_lzc > 0.2);
+}
+
+TEST_CASE("a spiking liquid's memory capacity exceeds the input's", "[lsm]") {
+  const auto u = uniform_series(kSamples, -0.8, 0.8, 1);
+  const FilteredTraces tr = drive_liquid(liquid(), drive(0.0), u);
   std::vector<double> r2;
-  const double mc = memory_capacity(tm.traces(), u, 200, 30, &r2);
-  const double mc0 = memory_capacity(input_feature(u), u, 200, 30);
-  std::ostringstream o;
-  for (int k = 0; k < 12; ++k) o << " " << r2[static_cast<std::size_t>(k)];
-  WARN("rate " << rate << " Hz; NARMA liquid " << liq << " (+counts " << liq2 << ") baseline "
-               << base << "; MC " << mc << " baseline " << mc0 << "; r2:" << o.str() << "; " << secs
-               << " s");
+  const double mc = memory_capacity(tr.traces(), u, kWashout, 30, &r2);
+  // The input sample alone carries delay 0 (r^2 = 1) and nothing else.
+  const double mc_input = memory_capacity(input_taps(u, 1), u, kWashout, 30);
+  INFO("MC liquid " << mc << " (r2 at delays 0-3: " << r2[0] << " " << r2[1] << " " << r2[2] << " "
+                    << r2[3] << "), input " << mc_input);
+  // Measured: liquid 2.50, input 1.086.
+  CHECK(mc_input < 1.1);
+  CHECK(mc > mc_input + 1.0);
+  CHECK(r2[1] > 0.3); // the previous sample is recalled
+}
+
+TEST_CASE("the liquid's features are the same for 1 and 2 threads", "[lsm][determinism]") {
+  const Series s = narma10(300, 2);
+  const FilteredTraces one = drive_liquid(liquid(), drive(-0.25, 1), s.u);
+  const FilteredTraces two = drive_liquid(liquid(), drive(-0.25, 2), s.u);
+  CHECK(one.counts().sum() > 1000.0);
+  CHECK(one.traces() == two.traces());
+  CHECK(one.counts() == two.counts());
+  CHECK(one.spike_ids() == two.spike_ids());
 }
