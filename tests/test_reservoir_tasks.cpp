@@ -27,7 +27,7 @@ LiquidDrive drive(double offset, int threads = 1) {
   LiquidDrive d;
   d.driven = {"E", "I"};
   d.readout = {"E", "I"};
-  d.gain = 4.0;
+  d.gain = 8.0;
   d.offset = offset;
   d.hold_ms = 10.0;
   d.tau_ms = 25.0;
@@ -53,9 +53,9 @@ TEST_CASE("a spiking liquid beats linear regression on u(t) for NARMA-10", "[lsm
   const double mean_lzc = std::accumulate(lzc.begin(), lzc.end(), 0.0) / lzc.size();
   INFO("rate " << rate << " Hz, NARMA-10 NRMSE liquid " << liquid_nrmse << ", u(t) " << base1
                << ", 20 taps " << base20 << ", mean LZC " << mean_lzc);
-  // Measured (seed 7, input seed 1): liquid 0.740, u(t) 0.888, 20 taps 0.394.
+  // Measured (seed 7, input seed 1): liquid 0.695, u(t) 0.888, 20 taps 0.394; LZC 0.50.
   CHECK(base1 > 0.85);
-  CHECK(liquid_nrmse < base1 - 0.1);
+  CHECK(liquid_nrmse < base1 - 0.15);
   // The 20-tap delay line of the raw input (NRMSE ~0.39) is not beaten by this liquid,
   // whose memory (below) spans a few samples only.
   CHECK(base20 < 0.42);
@@ -71,9 +71,9 @@ TEST_CASE("a spiking liquid's memory capacity exceeds the input's", "[lsm]") {
   const double mc_input = memory_capacity(input_taps(u, 1), u, kWashout, 30);
   INFO("MC liquid " << mc << " (r2 at delays 0-3: " << r2[0] << " " << r2[1] << " " << r2[2] << " "
                     << r2[3] << "), input " << mc_input);
-  // Measured: liquid 2.50, input 1.086.
+  // Measured: liquid 3.06, input 1.086.
   CHECK(mc_input < 1.1);
-  CHECK(mc > mc_input + 1.0);
+  CHECK(mc > mc_input + 1.5);
   CHECK(r2[1] > 0.3); // the previous sample is recalled
 }
 
