@@ -50,6 +50,9 @@ public:
   const Eigen::MatrixXd& traces() const { return traces_; } // samples x neurons
   const Eigen::MatrixXd& counts() const { return counts_; } // samples x neurons
   std::uint32_t neurons() const { return n_; }
+  // The steps the samples span: [start_step, end_step).
+  std::uint64_t start_step() const { return start_; }
+  std::uint64_t end_step() const { return start_ + hold_ * samples_; }
   // Every spike seen from start_step on: step and combined neuron index.
   const std::vector<std::uint64_t>& spike_steps() const { return steps_; }
   const std::vector<std::uint32_t>& spike_ids() const { return ids_; }
