@@ -33,7 +33,8 @@ enum class StreamKind : std::uint32_t {
   plasticity = 8, // stochastic rules
   variable = 9,   // per-neuron random variables of expressions
   modulator = 10, // modulators' random choices (e.g. which neurons an astrocyte sees)
-  layout = 11     // placement of neurons on grids
+  layout = 11,    // placement of neurons on grids
+  task = 12       // generated benchmark series (reservoir/tasks.hpp)
 };
 
 GLIA_HD std::uint32_t stream_id(StreamKind kind, std::uint32_t object, std::uint32_t sub = 0) {
