@@ -7,6 +7,7 @@
 // the source fires often enough for the ring buffers to wrap many times. The same
 // convention is then checked end to end from an experiment file, and on a recurrent
 // E/I network against a plain loop over its synapses.
+#include "ei_network.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
 #include "neurons/model.hpp"
@@ -349,38 +350,10 @@ TEST_CASE("a recurrent E/I network steps as a plain loop over its synapses", "[e
       spec[pre].rule = glia::ConnectSpec::Rule::fixed_indegree;
       spec[pre].degree = pre == 0 ? 1000 : 250;
     }
-    std::uint32_t index = 0;
-    for (int pre = 0; pre < 2; ++pre)
-      for (int post = 0; post < 2; ++post) {
-        glia::Projection proj;
-        proj.pre = pre;
-        proj.post = post;
-        glia::ConnectRequest req;
-        req.spec = &spec[pre];
-        req.weight = glia::Distribution::constant_of(pre == 0 ? 0.1 : -0.5);
-        req.delay = glia::Distribution::constant_of(kDelay * kDt);
-        req.n_pre = kN[pre];
-        req.n_post = kN[post];
-        req.same_population = pre == post;
-        req.dt = kDt;
-        req.seed = 5;
-        req.index = index++;
-        glia::connect(proj, req, net.blocks(post));
-        net.add_projection(std::move(proj));
-      }
-    // inputs[post][target]: (pre, source, weight) of every synapse.
-    struct In {
-      int pre;
-      std::uint32_t src;
-      double w;
-    };
-    std::vector<std::vector<std::vector<In>>> inputs(2);
-    for (int p = 0; p < 2; ++p) inputs[p].resize(kN[p]);
-    for (const auto& pr : net.projections())
-      for (const auto& b : pr.blocks)
-        for (std::uint32_t j = 0; j + 1 < b.row.size(); ++j)
-          for (auto k = b.row[j]; k < b.row[j + 1]; ++k)
-            inputs[pr.post][b.target[k]].push_back({pr.pre, j, pr.weight_of(b, k)});
+    glia::test::connect_ei(
+        net, spec, {glia::Distribution::constant_of(0.1), glia::Distribution::constant_of(-0.5)},
+        kDelay * kDt, 5);
+    const auto inputs = glia::test::synapses_into(net);
     net.prepare();
     glia::Simulator sim(net);
     sim.record_spikes(0);
@@ -397,7 +370,8 @@ TEST_CASE("a recurrent E/I network steps as a plain loop over its synapses", "[e
         for (std::uint32_t i = 0; i < kN[p]; ++i) {
           double in = 0.0;
           if (s >= kDelay)
-            for (const In& x : inputs[p][i]) in += fired[s - kDelay][x.pre][x.src] ? x.w : 0.0;
+            for (const auto& x : inputs[p][i])
+              in += fired[s - kDelay][x.pre][x.source] ? x.weight : 0.0;
           const double v_free = v[p][i] * p22 + kIe * p20 + in;
           if (ref[p][i] > 0) {
             --ref[p][i];

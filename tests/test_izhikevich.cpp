@@ -11,6 +11,7 @@
 // tolerances below are derived from that. A small network is checked spike for spike
 // against the loop of the 2003 paper's code, which fixes where arriving spikes enter
 // the step.
+#include "ei_network.hpp"
 #include "neurons/model.hpp"
 #include "neurons/registry.hpp"
 #include "sim/connectivity.hpp"
@@ -312,11 +313,10 @@ namespace {
 //   fired = v >= 30; v(fired) = c; u(fired) += d; I = I_e + sum(S(:, fired), 2);
 //   v += 0.5 (0.04 v^2 + 5 v + 140 - u + I) twice; u += a (b v - u)
 // Returns the iterations t (0-based) at which each neuron fired, per neuron. The synaptic
-// sum runs over the sources in the order glia adds them (by projection, then source).
+// sum runs over the synapses in the order glia adds them.
 struct PaperNet {
   std::vector<double> a, b, c, d, i_e;
-  std::vector<std::vector<double>> S;            // [target][source]
-  std::vector<std::vector<std::uint32_t>> order; // source groups in glia's summation order
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> in; // (source, weight) per target
 };
 
 std::vector<std::vector<int>> paper_loop(const PaperNet& net, int iterations) {
@@ -336,9 +336,8 @@ std::vector<std::vector<int>> paper_loop(const PaperNet& net, int iterations) {
     }
     for (std::size_t i = 0; i < n; ++i) {
       double syn = 0.0;
-      for (const auto& group : net.order)
-        for (std::uint32_t j : group)
-          if (fired[j]) syn += net.S[i][j];
+      for (const auto& [j, w] : net.in[i])
+        if (fired[j]) syn += w;
       const double I = net.i_e[i] + syn;
       v[i] += 0.5 * (0.04 * v[i] * v[i] + 5.0 * v[i] + 140.0 - u[i] + I);
       v[i] += 0.5 * (0.04 * v[i] * v[i] + 5.0 * v[i] + 140.0 - u[i] + I);
@@ -402,39 +401,22 @@ TEST_CASE("izhikevich network steps as the 2003 paper's loop, spike for spike", 
   }
   // E->E, E->I, I->E, I->I: weights U(0, 2) from E and U(-4, 0) from I, strong enough
   // for the network's spikes to shape every train.
-  glia::ConnectSpec all;
-  all.rule = glia::ConnectSpec::Rule::all_to_all;
-  std::uint32_t index = 0;
-  for (int pre = 0; pre < 2; ++pre)
-    for (int post = 0; post < 2; ++post) {
-      glia::Projection proj;
-      proj.pre = pre;
-      proj.post = post;
-      glia::ConnectRequest req;
-      req.spec = &all;
-      req.weight.kind = glia::Distribution::Kind::uniform;
-      req.weight.low = pre == 0 ? 0.0 : -4.0;
-      req.weight.high = pre == 0 ? 2.0 : 0.0;
-      req.delay = glia::Distribution::constant_of(1.0);
-      req.n_pre = pre == 0 ? kNE : kNI;
-      req.n_post = post == 0 ? kNE : kNI;
-      req.same_population = pre == post;
-      req.dt = 1.0;
-      req.seed = 7;
-      req.index = index++;
-      glia::connect(proj, req, net.blocks(post));
-      net.add_projection(std::move(proj));
-    }
-  const std::uint32_t n = kNE + kNI;
-  paper.S.assign(n, std::vector<double>(n, 0.0));
-  const std::uint32_t offset[2] = {0, kNE};
-  for (const auto& pr : net.projections())
-    for (const auto& blk : pr.blocks)
-      for (std::uint32_t j = 0; j + 1 < blk.row.size(); ++j)
-        for (std::uint64_t k = blk.row[j]; k < blk.row[j + 1]; ++k)
-          paper.S[offset[pr.post] + blk.target[k]][offset[pr.pre] + j] = pr.weight_of(blk, k);
-  paper.order.resize(2);
-  for (std::uint32_t j = 0; j < n; ++j) paper.order[j < kNE ? 0 : 1].push_back(j);
+  glia::ConnectSpec all[2];
+  glia::Distribution weight[2];
+  for (int pre = 0; pre < 2; ++pre) {
+    all[pre].rule = glia::ConnectSpec::Rule::all_to_all;
+    weight[pre].kind = glia::Distribution::Kind::uniform;
+    weight[pre].low = pre == 0 ? 0.0 : -4.0;
+    weight[pre].high = pre == 0 ? 2.0 : 0.0;
+  }
+  glia::test::connect_ei(net, all, weight, 1.0, 7);
+  const std::uint32_t n = kNE + kNI, offset[2] = {0, kNE};
+  paper.in.resize(n);
+  const auto inputs = glia::test::synapses_into(net);
+  for (int p = 0; p < 2; ++p)
+    for (std::size_t i = 0; i < inputs[p].size(); ++i)
+      for (const auto& x : inputs[p][i])
+        paper.in[offset[p] + i].emplace_back(offset[x.pre] + x.source, x.weight);
 
   net.prepare();
   glia::Simulator sim(net);
