@@ -178,6 +178,20 @@ Hdf5Output::Hdf5Output(const std::string& path, Continue resume)
   if (file_ < 0) fail("cannot continue " + label_, "HDF5 cannot open it");
 }
 
+// In a continued file: checks that the 2-D dataset `set` has `columns` columns (else
+// `mismatch`), cuts it back to the rows the checkpoint keeps for `key`, returns them.
+std::uint64_t Hdf5Output::cut_rows(Hid set, std::uint64_t columns, const std::string& key,
+                                   const std::string& mismatch, const std::string& what) {
+  Handle space(check(H5Dget_space(set), label_, what), H5Sclose);
+  std::array<hsize_t, 2> extent{0, 0};
+  if (H5Sget_simple_extent_ndims(space.get()) != 2 ||
+      H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr) < 0 || extent[1] != columns)
+    throw OutputError(label_ + ": " + mismatch);
+  extent[0] = kept(key, extent[0]);
+  check(H5Dset_extent(set, extent.data()), label_, what);
+  return extent[0];
+}
+
 std::uint64_t Hdf5Output::kept(const std::string& key, std::uint64_t in_file) const {
   const auto it = resume_counts_.find(key);
   if (it == resume_counts_.end())
@@ -376,16 +390,10 @@ void Hdf5Output::declare_state(int id, const StateReportInfo& info) {
     Handle time_set(
         check(H5Dopen2(file_, (group_path + "/mapping/time").c_str(), H5P_DEFAULT), label_, again),
         H5Dclose);
-    Handle space(check(H5Dget_space(data.get()), label_, again), H5Sclose);
-    std::array<hsize_t, 2> extent{0, 0};
-    if (H5Sget_simple_extent_ndims(space.get()) != 2 ||
-        H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr) < 0 ||
-        extent[1] != report.columns)
-      throw OutputError(label_ + ": '" + group_path + "/data' is not a report of " +
-                        std::to_string(report.columns) + " neurons");
-    report.rows = kept("report/" + name, extent[0]);
-    extent[0] = report.rows;
-    check(H5Dset_extent(data.get(), extent.data()), label_, again);
+    report.rows = cut_rows(data.get(), report.columns, "report/" + name,
+                           "'" + group_path + "/data' is not a report of " +
+                               std::to_string(report.columns) + " neurons",
+                           again);
     report.data = data.release();
     report.time = time_set.release();
     write_stop(report, again);
@@ -489,16 +497,10 @@ void Hdf5Output::declare_weights(int id, const WeightReportInfo& info) {
     Handle time(open(info.explicit_times ? "mapping/times" : "mapping/time"), H5Dclose);
     Handle under(info.histogram ? open("underflow") : H5I_INVALID_HID, H5Dclose);
     Handle over(info.histogram ? open("overflow") : H5I_INVALID_HID, H5Dclose);
-    Handle space(check(H5Dget_space(data.get()), label_, again), H5Sclose);
-    std::array<hsize_t, 2> extent{0, 0};
-    if (H5Sget_simple_extent_ndims(space.get()) != 2 ||
-        H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr) < 0 ||
-        extent[1] != report.columns)
-      throw OutputError(label_ + ": '" + group_path + "' is not a weight report of " +
-                        std::to_string(report.columns) + " columns");
-    report.rows = kept("weights/" + name, extent[0]);
-    extent[0] = report.rows;
-    check(H5Dset_extent(data.get(), extent.data()), label_, again);
+    report.rows = cut_rows(data.get(), report.columns, "weights/" + name,
+                           "'" + group_path + "' is not a weight report of " +
+                               std::to_string(report.columns) + " columns",
+                           again);
     const hsize_t rows = report.rows;
     if (info.explicit_times) check(H5Dset_extent(time.get(), &rows), label_, again);
     if (info.histogram) {

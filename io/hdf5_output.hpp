@@ -105,6 +105,8 @@ private:
   void append_weight_times(WeightReport& report, std::span<const double> times);
   // In a continued file: the entries of `key` to keep, which must exist in the file.
   std::uint64_t kept(const std::string& key, std::uint64_t in_file) const;
+  std::uint64_t cut_rows(Hid set, std::uint64_t columns, const std::string& key,
+                         const std::string& mismatch, const std::string& what);
   void write_stop(const StateReport& report, const std::string& what);
   // Before HDF5 writes `bytes` or fewer: makes sure they fit (the file-size limit, and
   // disk space reserved with fallocate), so that a full disk is reported before a write
