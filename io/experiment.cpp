@@ -1553,6 +1553,7 @@ ModulatorSpec Validator::modulator(const toml::table& t, std::size_t index,
     c.params = m.params.data();
     c.options = m.options.data();
     c.arrays = &m.arrays;
+    c.objects = &m.objects;
     c.dt = dt_;
     const std::string why = info.check(c);
     if (!why.empty()) fail(t, prefix, why);

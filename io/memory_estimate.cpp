@@ -10,6 +10,7 @@
 #include <fstream>
 #include <numbers>
 #include <sstream>
+#include <vector>
 
 namespace glia {
 namespace {
@@ -44,6 +45,43 @@ std::uint32_t longest_delay(const ProjectionSpec& p, double dt) {
   return std::max(delay_steps(ms, dt), p.max_delay > 0 ? delay_steps(p.max_delay, dt) : 1u);
 }
 
+// Mean over the points x of a line of `n` unit-spaced points of sum_k exp(-((x - k) / lambda)^2).
+double line_kernel_mean(std::uint32_t n, double lambda) {
+  const double inv = 1.0 / (lambda * lambda);
+  std::vector<double> by_offset(n);
+  for (std::uint32_t d = 0; d < n; ++d) by_offset[d] = std::exp(-double(d) * d * inv);
+  double sum = 0.0;
+  for (std::uint32_t x = 0; x < n; ++x)
+    for (std::uint32_t k = 0; k < n; ++k) sum += by_offset[x > k ? x - k : k - x];
+  return sum / n;
+}
+
+// Synapses of the distance rule. Where both populations take randomly ordered points of
+// the same grid, the expectation is exact: exp(-(D / lambda)^2) factorises over the three
+// axes, so the mean over a target's position of the kernel summed over all points is a
+// product of three line means, and each point is a source with probability
+// n_pre / points. Otherwise an upper bound: on an infinite unit grid the kernel sums to
+// (lambda sqrt(pi))^3.
+double distance_synapses(const ConnectSpec& c, const GridLayout& pre, const GridLayout& post,
+                         bool same_population, double n_pre, double n_post) {
+  const double p = std::clamp(c.c, 0.0, 1.0);
+  const bool shared = pre.placed() && post.placed() && pre.grid == post.grid &&
+                      pre.dims == post.dims && pre.shuffle && post.shuffle && pre.points() > 1;
+  if (!shared) {
+    const double reach = std::pow(c.lambda * std::sqrt(std::numbers::pi), 3.0);
+    return p * n_post * std::min(n_pre, reach);
+  }
+  double kernel = 1.0;
+  for (std::uint32_t d : pre.dims) kernel *= line_kernel_mean(d, c.lambda);
+  const double points = static_cast<double>(pre.points());
+  if (same_population && !c.autapses) // the target itself (kernel 1) is no partner
+    return p * n_post * (kernel - 1.0) * (n_pre - 1.0) / (points - 1.0);
+  // A target's own point is a source point only when the populations are one.
+  const double own = same_population ? 1.0 : 0.0;
+  const double others = same_population ? (n_pre - 1.0) / (points - 1.0) : n_pre / (points - 1.0);
+  return p * n_post * (own + (kernel - 1.0) * others);
+}
+
 double expected_synapses(const ProjectionSpec& p, double n_pre, double n_post) {
   const ConnectSpec& c = p.connect;
   const double self = p.pre == p.post && !c.autapses ? n_post : 0.0;
@@ -60,13 +98,8 @@ double expected_synapses(const ProjectionSpec& p, double n_pre, double n_post) {
     return static_cast<double>(c.degree) * n_pre;
   case ConnectSpec::Rule::explicit_list:
     return static_cast<double>(c.targets.size());
-  case ConnectSpec::Rule::distance: {
-    // On a grid of unit spacing, sum over all points of exp(-(D / lambda)^2) is at most
-    // (lambda sqrt(pi))^3 (an infinite grid; edges only lower it): an upper bound on the
-    // partners of one neuron, however the populations share the grid.
-    const double reach = std::pow(c.lambda * std::sqrt(std::numbers::pi), 3.0);
-    return std::clamp(c.c, 0.0, 1.0) * n_post * std::min(n_pre, reach);
-  }
+  case ConnectSpec::Rule::distance:
+    return 0.0; // needs the layouts: distance_synapses
   }
   return 0.0;
 }
@@ -140,7 +173,12 @@ MemoryEstimate estimate_memory(const Experiment& ex, int threads, bool checkpoin
     if (pre < 0 || post < 0) continue;
     const double n_pre = size[static_cast<std::size_t>(pre)];
     const double n_post = size[static_cast<std::size_t>(post)];
-    const double n = expected_synapses(p, n_pre, n_post);
+    const double n =
+        p.connect.rule == ConnectSpec::Rule::distance
+            ? distance_synapses(p.connect, ex.populations[static_cast<std::size_t>(pre)].layout,
+                                ex.populations[static_cast<std::size_t>(post)].layout, pre == post,
+                                n_pre, n_post)
+            : expected_synapses(p, n_pre, n_post);
     m.synapses += n;
     const std::uint32_t d = longest_delay(p, dt);
     auto& s = slots[static_cast<std::size_t>(post)];

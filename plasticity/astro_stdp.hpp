@@ -169,6 +169,8 @@ public:
 
   void settle(Projection&, std::size_t) override {}
 
+  // Every block's copy of the pre traces saw the same spikes: one copy is the state, so
+  // the archive is the same for any thread count.
   void save(StateArchive& ar, const std::string& prefix) const override {
     std::vector<double> value;
     std::vector<std::int64_t> at;
@@ -178,26 +180,26 @@ public:
         at.push_back(x.at);
       }
     };
-    for (const Block& b : blocks_) put(b.pre);
+    if (!blocks_.empty()) put(blocks_.front().pre);
     put(post_);
     ar.put(prefix + "trace_value", value);
     ar.put(prefix + "trace_at", at);
   }
   void load(const StateArchive& ar, const std::string& prefix) override {
-    std::size_t n = post_.size();
-    for (const Block& b : blocks_) n += b.pre.size();
-    std::vector<double> value(n);
-    std::vector<std::int64_t> at(n);
+    const std::size_t n_pre = blocks_.empty() ? 0 : blocks_.front().pre.size();
+    std::vector<double> value(n_pre + post_.size());
+    std::vector<std::int64_t> at(value.size());
     ar.get_into(prefix + "trace_value", value);
     ar.get_into(prefix + "trace_at", at);
-    std::size_t k = 0;
+    for (Block& b : blocks_)
+      for (std::size_t j = 0; j < n_pre; ++j) b.pre[j] = LazyTrace{value[j], at[j]};
+    std::size_t k = n_pre;
     auto get = [&](std::vector<LazyTrace>& xs) {
       for (LazyTrace& x : xs) {
         x.value = value[k];
         x.at = at[k++];
       }
     };
-    for (Block& b : blocks_) get(b.pre);
     get(post_);
   }
 

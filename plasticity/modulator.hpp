@@ -79,6 +79,7 @@ struct ModulatorCheck {
   const double* params = nullptr;
   const int* options = nullptr;
   const std::vector<std::vector<double>>* arrays = nullptr;
+  const std::vector<std::vector<std::string>>* objects = nullptr; // names given (empty: none)
   double dt = 0.1;
 };
 

@@ -115,6 +115,7 @@ public:
       take_weights(proj, sb);
       pb.e.assign(sb.size(), 0.0);
       pb.gain.assign(sb.target_hi - sb.target_lo, 0.0);
+      pb.row = sb.row;
       if (term_ == kPre) continue;
       pb.pre.assign(n_pre, LazyTrace{});
       pb.post.build(sb, n_pre);
@@ -210,53 +211,48 @@ public:
     return e * std::exp(-static_cast<double>(step % every_ + 1) * dt_ / tau_e_);
   }
 
+  // Eligibilities in the canonical synapse order (by source, then block) and one copy of
+  // the pre traces (every block's copy saw the same arrivals): the same archive for any
+  // thread count.
   void save(StateArchive& ar, const std::string& prefix) const override {
     std::vector<double> e, value;
     std::vector<std::int64_t> at;
-    for (const Block& pb : blocks_) {
-      e.insert(e.end(), pb.e.begin(), pb.e.end());
-      for (const LazyTrace& x : pb.pre) {
-        value.push_back(x.value);
-        at.push_back(x.at);
-      }
-    }
-    for (const LazyTrace& y : post_) {
-      value.push_back(y.value);
-      at.push_back(y.at);
-    }
+    for_each_synapse([&](const Block& pb, std::uint64_t s) { e.push_back(pb.e[s]); });
+    auto put = [&](const LazyTrace& x) {
+      value.push_back(x.value);
+      at.push_back(x.at);
+    };
+    if (!blocks_.empty())
+      for (const LazyTrace& x : blocks_.front().pre) put(x);
+    for (const LazyTrace& y : post_) put(y);
     ar.put(prefix + "eligibility", e);
     ar.put(prefix + "trace_value", value);
     ar.put(prefix + "trace_at", at);
   }
 
   void load(const StateArchive& ar, const std::string& prefix) override {
-    std::size_t n_syn = 0, n_traces = post_.size();
-    for (const Block& pb : blocks_) {
-      n_syn += pb.e.size();
-      n_traces += pb.pre.size();
-    }
-    std::vector<double> e(n_syn), value(n_traces);
-    std::vector<std::int64_t> at(n_traces);
+    std::size_t n_syn = 0;
+    for (const Block& pb : blocks_) n_syn += pb.e.size();
+    const std::size_t n_pre = blocks_.empty() ? 0 : blocks_.front().pre.size();
+    std::vector<double> e(n_syn), value(n_pre + post_.size());
+    std::vector<std::int64_t> at(value.size());
     ar.get_into(prefix + "eligibility", e);
     ar.get_into(prefix + "trace_value", value);
     ar.get_into(prefix + "trace_at", at);
-    std::size_t k = 0, t = 0;
-    auto restore = [&](LazyTrace& x) {
-      x.value = value[t];
-      x.at = at[t++];
-    };
-    for (Block& pb : blocks_) {
-      for (double& v : pb.e) v = e[k++];
-      for (LazyTrace& x : pb.pre) restore(x);
-    }
-    for (LazyTrace& y : post_) restore(y);
+    std::size_t k = 0;
+    for_each_synapse([&](Block& pb, std::uint64_t s) { pb.e[s] = e[k++]; });
+    for (Block& pb : blocks_)
+      for (std::size_t j = 0; j < n_pre; ++j) pb.pre[j] = LazyTrace{value[j], at[j]};
+    for (std::size_t i = 0; i < post_.size(); ++i)
+      post_[i] = LazyTrace{value[n_pre + i], at[n_pre + i]};
   }
 
   std::size_t bytes() const override {
     std::size_t n = post_.capacity() * sizeof(LazyTrace);
     for (const Block& pb : blocks_)
       n += (pb.e.capacity() + pb.gain.capacity()) * sizeof(double) +
-           pb.pre.capacity() * sizeof(LazyTrace) + pb.post.bytes();
+           pb.pre.capacity() * sizeof(LazyTrace) + pb.post.bytes() +
+           pb.row.capacity() * sizeof(std::uint64_t);
     return n;
   }
 
@@ -266,10 +262,23 @@ private:
     // Eligibility per synapse (row order), scaled to the start of the current update
     // interval: the value at the interval's end is e * exp(-interval / tau_e).
     std::vector<double> e;
-    std::vector<double> gain;   // per target, per-neuron modulators: eta T G M_i
-    std::vector<LazyTrace> pre; // this thread's copy of the pre traces
-    TransposedIndex post;       // the block's synapses by target
+    std::vector<double> gain;       // per target, per-neuron modulators: eta T G M_i
+    std::vector<LazyTrace> pre;     // this thread's copy of the pre traces
+    TransposedIndex post;           // the block's synapses by target
+    std::vector<std::uint64_t> row; // the block's row offsets (for saving in a fixed order)
   };
+
+  // f(block, synapse) in an order that does not depend on the block split: by source,
+  // then block, then row order (sim/network_state.hpp's canonical order).
+  template <class Self, class F> static void for_each_synapse_of(Self& self, F&& f) {
+    if (self.blocks_.empty()) return;
+    const std::size_t n_pre = self.blocks_.front().row.size() - 1;
+    for (std::size_t j = 0; j < n_pre; ++j)
+      for (auto& pb : self.blocks_)
+        for (std::uint64_t s = pb.row[j]; s < pb.row[j + 1]; ++s) f(pb, s);
+  }
+  template <class F> void for_each_synapse(F&& f) const { for_each_synapse_of(*this, f); }
+  template <class F> void for_each_synapse(F&& f) { for_each_synapse_of(*this, f); }
 
   int term_;
   bool nearest_;

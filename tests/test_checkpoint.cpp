@@ -443,3 +443,27 @@ TEST_CASE("SIGINT, SIGTERM and --max-wall stop cleanly with a checkpoint, exit 1
     check_same_output(dir / "ref.h5", out, {"E", "I"}, {"E/V_m"});
   }
 }
+
+// Every rule with state of its own (astro_stdp's traces and the astrocyte, three_factor's
+// eligibility traces and the reward's pending pulses, homeostasis' gains, delay_plasticity's
+// moved delays) continues exactly after a checkpoint taken with 2 threads and resumed with 1.
+TEST_CASE("plastic experiments resume exactly across thread counts: every rule's own state",
+          "[checkpoint]") {
+  struct Case {
+    const char* file;
+    std::vector<std::string> sets;
+    std::uint64_t first, total;
+  };
+  const std::vector<Case> cases{
+      {"nalsm_liquid", {"run.duration=400"}, 170, 400},
+      {"distal_reward", {"run.duration=6000"}, 3201, 6000},
+      {"homeostasis", {"run.duration=500"}, 2333, 5000},
+      {"delay_learning", {"run.duration=1000"}, 4321, 10000},
+  };
+  for (const Case& c : cases) {
+    INFO(c.file);
+    check_library_resume(
+        load_experiment(source_path(std::string("experiments/") + c.file + ".toml"), c.sets),
+        c.first, c.total);
+  }
+}

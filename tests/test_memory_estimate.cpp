@@ -1,36 +1,46 @@
 // The memory guard: the estimate made from the experiment before building is within
 // 25 % of the peak resident memory the run then measures (full-size brunel.toml with 1
-// and 2 threads, Brunel + STDP with and without checkpoints, COBA), and a network too
+// and 2 threads, Brunel + STDP with and without checkpoints, COBA, the 8000-neuron NALSM
+// liquid), and a network too
 // large for the machine is refused in moments, before anything is allocated.
 #include "run_glia.hpp"
 
 #include "io/experiment.hpp"
 #include "io/memory_estimate.hpp"
+#include "io/network_builder.hpp"
+#include "sim/network.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 using namespace glia;
 using namespace glia::test;
 
 namespace {
 
-void check_estimate(const std::string& name, int threads, bool checkpoints) {
+void check_estimate(const std::string& name, int threads, bool checkpoints,
+                    const std::vector<std::string>& sets = {}) {
   INFO(name << ", " << threads << " thread(s)" << (checkpoints ? ", checkpoints" : ""));
+  std::string set_args;
+  for (const auto& s : sets) set_args += " --set " + s;
   ScratchDir dir("memory");
   const std::string file = source_path("experiments/" + name + ".toml");
   const std::string out = dir / "m.h5";
-  const RunResult r =
-      run_glia("run " + file + " -q -o " + out + " --set run.duration=20 --threads " +
-                   std::to_string(threads) + (checkpoints ? " --checkpoint-every 10" : ""),
-               dir);
+  const RunResult r = run_glia("run " + file + " -q -o " + out +
+                                   " --set run.duration=20 --threads " + std::to_string(threads) +
+                                   (checkpoints ? " --checkpoint-every 10" : "") + set_args,
+                               dir);
   INFO(r.err);
   REQUIRE(r.code == 0);
   const double peak = read_attribute(out, "/metrics", "peak_rss_bytes");
+  std::vector<std::string> all_sets{"run.duration=20"};
+  all_sets.insert(all_sets.end(), sets.begin(), sets.end());
   const double estimate =
-      estimate_memory(load_experiment(file, {"run.duration=20"}), threads, checkpoints).total();
+      estimate_memory(load_experiment(file, all_sets), threads, checkpoints).total();
   INFO("estimate " << estimate / (1 << 20) << " MiB, measured peak " << peak / (1 << 20) << " MiB");
   CHECK(estimate == Approx(peak).epsilon(0.25));
 }
@@ -47,6 +57,16 @@ TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
   check_estimate("brunel_stdp", 1, false);
   check_estimate("brunel_stdp", 1, true);
   check_estimate("coba", 2, false);
+  // The 8000-neuron NALSM liquid (20 x 20 x 20, MODELS.md): distance wiring, astro_stdp
+  // on every synapse, the astrocyte's report.
+  const std::vector<std::string> liquid_8000{"population.E.size=6400",
+                                             "population.I.size=1600",
+                                             "population.E.layout.dims=[20,20,20]",
+                                             "population.I.layout.dims=[20,20,20]",
+                                             "population.I.layout.offset=6400",
+                                             "modulator.astro.w_astro=0.0075"};
+  check_estimate("nalsm_liquid", 1, false, liquid_8000);
+  check_estimate("nalsm_liquid", 2, true, liquid_8000);
 }
 
 TEST_CASE("a network too large for the machine is refused before it is built", "[memory]") {
@@ -73,4 +93,23 @@ TEST_CASE("a network too large for the machine is refused before it is built", "
                  Catch::Contains("glia run refuses this (override: --ignore-memory-limit)"));
   const RunResult normal = run_glia("check " + source_path("experiments/brunel.toml"), dir);
   CHECK_THAT(normal.out, Catch::Contains("memory: about") && Catch::Contains("1.56e+07 synapses"));
+}
+
+TEST_CASE("the distance rule's expected synapse count is exact on a shared grid", "[memory]") {
+  // E and I take randomly ordered points of one grid: the estimate is an expectation,
+  // the built count one draw (about 1.3e5 and 1.1e6 synapses: 1 % is many sigmas).
+  for (const std::vector<std::string>& sets :
+       {std::vector<std::string>{},
+        std::vector<std::string>{"population.E.size=6400", "population.I.size=1600",
+                                 "population.E.layout.dims=[20,20,20]",
+                                 "population.I.layout.dims=[20,20,20]",
+                                 "population.I.layout.offset=6400"}}) {
+    const Experiment ex = load_experiment(source_path("experiments/nalsm_liquid.toml"), sets);
+    const auto net = build_network(ex, 1);
+    double built = 0.0;
+    for (const auto& pr : net->projections()) built += static_cast<double>(pr.n_synapses());
+    const double expected = estimate_memory(ex, 1, false).synapses;
+    INFO("expected " << expected << ", built " << built);
+    CHECK(expected == Approx(built).epsilon(0.01));
+  }
 }
