@@ -1,9 +1,10 @@
 // What of the CUDA backend can be checked without a GPU: the GLIA_HD code the kernels
-// are made of, compiled for the host and compared with the CPU engine bit for bit (the
-// device neuron view driving every model's step, the Poisson and noise draws), the
-// 64-bit fixed-point accumulation, the device plan and memory estimate, the reasons for
-// falling back, and, through the binary, that backend = "cuda" without a device warns
-// and gives exactly the CPU's result. The tests that need a device are in tests/gpu/.
+// are made of, compiled for the host and compared with the CPU engine (the device
+// neuron view driving every model's step: the same spikes, the state to rounding; the
+// Poisson and noise draws: bitwise; STDP applied the device's way: the weights to
+// rounding), the 64-bit fixed-point accumulation, the device plan and memory estimate, the reasons
+// for falling back, and, through the binary, that backend = "cuda" without a device warns and gives
+// exactly the CPU's result. The tests that need a device are in tests/gpu/.
 #include "gpu/backend.hpp"
 #include "gpu/device_neuron.hpp"
 #include "gpu/fixed_point.hpp"
@@ -94,13 +95,13 @@ template <class M, int I>
 std::vector<std::vector<std::uint32_t>>
 device_view_run(const Population& p, std::vector<std::vector<double>>& state, double dt,
                 std::uint64_t steps, const std::vector<std::vector<double>>& in_per_step,
-                bool fixed) {
+                bool fixed, double drive) {
   const std::uint32_t n = p.size();
   const int ports = p.n_ports();
   std::vector<double> ring_d(static_cast<std::size_t>(ports) * n);
   std::vector<std::uint64_t> ring_f(ring_d.size());
   std::vector<double> iext(p.size(), 0.0);
-  for (std::uint32_t i = 0; i < n; ++i) iext[i] = 30.0 + 0.5 * (i % 7);
+  for (std::uint32_t i = 0; i < n; ++i) iext[i] = drive + 0.5 * (i % 7);
   gpu::DeviceNeuron<M, I> v{};
   for (std::size_t k = 0; k < p.model().params.size(); ++k) {
     v.par[k] = p.param(static_cast<int>(k)).data();
@@ -138,10 +139,11 @@ device_view_run(const Population& p, std::vector<std::vector<double>>& state, do
 
 // The same population on the CPU engine: ring slot of each step filled with the same
 // input, i_ext the same, then PopulationOf<M>::integrate.
-std::vector<std::vector<std::uint32_t>>
-cpu_run(Population& p, std::uint64_t steps, const std::vector<std::vector<double>>& in_per_step) {
+std::vector<std::vector<std::uint32_t>> cpu_run(Population& p, std::uint64_t steps,
+                                                const std::vector<std::vector<double>>& in_per_step,
+                                                double drive) {
   const std::uint32_t n = p.size();
-  for (std::uint32_t i = 0; i < n; ++i) p.i_ext()[i] = 30.0 + 0.5 * (i % 7);
+  for (std::uint32_t i = 0; i < n; ++i) p.i_ext()[i] = drive + 0.5 * (i % 7);
   std::vector<std::vector<std::uint32_t>> spikes(steps);
   for (std::uint64_t s = 0; s < steps; ++s) {
     const std::uint32_t slot = p.ring().slot_index(s);
@@ -155,7 +157,7 @@ cpu_run(Population& p, std::uint64_t steps, const std::vector<std::vector<double
 
 // Builds one population of `model` (heterogeneous V_th when `varied`), runs it on both
 // paths for 400 steps with dyadic inputs (exact in fixed point) and compares spikes and
-// final state bit for bit.
+// final state (to rounding: see below).
 template <class M, int I>
 void compare_model(const std::string& model, const std::string& integrator, bool varied,
                    bool fixed) {
@@ -187,23 +189,26 @@ void compare_model(const std::string& model, const std::string& integrator, bool
       if (g() % 8 == 0) x = std::ldexp(static_cast<double>(static_cast<int>(g() % 64) - 20), -3);
   std::vector<std::vector<double>> state(p.n_state());
   for (int k = 0; k < p.n_state(); ++k) state[k].assign(p.state(k), p.state(k) + n);
-  const auto dev = device_view_run<M, I>(p, state, dt, steps, in, fixed);
-  const auto cpu = cpu_run(p, steps, in);
+  // pA of external current: near threshold for the LIF models, a few for Izhikevich's
+  const double drive = model == "izhikevich" ? 10.0 : 300.0;
+  const auto dev = device_view_run<M, I>(p, state, dt, steps, in, fixed, drive);
+  const auto cpu = cpu_run(p, steps, in, drive);
   std::size_t total = 0;
   for (const auto& s : cpu) total += s.size();
   INFO(model << " " << integrator << (varied ? " varied" : "") << (fixed ? " fixed" : ""));
-  CHECK(total > 50); // the inputs make the neurons fire: the comparison means something
+  CHECK(total > 10); // the inputs make the neurons fire: the comparison means something
   CHECK(dev == cpu);
+  // Not bitwise: GCC contracts a * b + c into FMA where it sees fit (at -O3 -march=native,
+  // even with -std=c++20), differently in the engine's vectorised loop and in this one, so
+  // the two may differ in the last bits. The spikes above are the same.
   for (int k = 0; k < p.n_state(); ++k)
     for (std::uint32_t i = 0; i < n; ++i)
-      REQUIRE(std::bit_cast<std::uint64_t>(state[k][i]) ==
-              std::bit_cast<std::uint64_t>(p.state(k)[i]));
+      REQUIRE(std::abs(state[k][i] - p.state(k)[i]) <= 1e-9 * (1.0 + std::abs(p.state(k)[i])));
 }
 
 } // namespace
 
-TEST_CASE("the device neuron view steps every model bitwise as the CPU engine does",
-          "[gpu-host][models]") {
+TEST_CASE("the device neuron view steps every model as the CPU engine does", "[gpu-host][models]") {
   for (bool fixed : {true, false}) {
     compare_model<LifDelta, 0>("lif_delta", "", false, fixed);
     compare_model<LifDelta, 0>("lif_delta", "", true, fixed);
@@ -252,7 +257,7 @@ TEST_CASE("the per-neuron Poisson draw gives the CPU input's counts", "[gpu-host
           events += k;
         }
       }
-      CHECK(events > 0);
+      if (rate >= 900.0) CHECK(events > 0); // at 50 Hz a few steps may well see none
     }
   }
 }
@@ -376,11 +381,18 @@ TEST_CASE("backend = cuda without a device warns and gives the CPU's spikes bitw
 TEST_CASE("unsupported features fall back with their reason", "[gpu-host][cli]") {
   const std::string text = std::string(kSmallNet) + R"(
 [projection.plasticity]
-rule = "stdp"
+rule = "stdp_power_law"
 )";
-  const Experiment ex = parse_experiment(text, "plastic.toml");
+  const std::string fixed_delay = [&] {
+    std::string t = text;
+    t.replace(t.find("delay = { dist = \"uniform\", low = 1.0, high = 3.0 }"),
+              std::string("delay = { dist = \"uniform\", low = 1.0, high = 3.0 }").size(),
+              "delay = 1.5");
+    return t;
+  }();
+  const Experiment ex = parse_experiment(fixed_delay, "plastic.toml");
   auto net = build_network(ex, 1);
-  CHECK(gpu::unsupported_reason(*net, false, false).find("plasticity") != std::string::npos);
+  CHECK(gpu::unsupported_reason(*net, false, false).find("plasticity rule") != std::string::npos);
 }
 
 TEST_CASE("the binary reports its CUDA build", "[gpu-host][cli]") {
@@ -472,16 +484,10 @@ population = "E"
           for (std::uint64_t k = pp.blocks[b].row[j]; k < pp.blocks[b].row[j + 1]; ++k)
             into[pp.blocks[b].target[k]].emplace_back(b, k, j);
       }
+      // The CPU run step by step: its weights (settled at the end of every run() call,
+      // which never changes a later weight) against the replay after every step.
       Simulator sim(*net);
       attach_records(ex, sim);
-      sim.run(3000);
-      std::vector<std::vector<std::uint32_t>> spikes(3000);
-      const auto& rec = sim.spike_records()[0];
-      for (std::size_t e = 0; e < rec.ids.size(); ++e)
-        spikes[static_cast<std::size_t>(std::llround(rec.times[e] / 0.1)) - 1].push_back(
-            static_cast<std::uint32_t>(rec.ids[e]));
-      CHECK(rec.ids.size() > 2000);
-      // Replay with the device's functions.
       std::vector<double> pre_value(n, 0.0), post_value(n, 0.0);
       std::vector<long long> pre_at(n, -1), post_at(n, -1);
       const gpu::StdpTraces r{pp.rule.config,
@@ -494,7 +500,13 @@ population = "E"
                               post_value.data(),
                               post_at.data()};
       const std::uint64_t d = pp.delay;
+      std::vector<std::vector<std::uint32_t>> spikes(3000);
+      std::size_t seen = 0;
+      const auto& rec = sim.spike_records()[0];
       for (std::uint64_t s = 0; s < 3000; ++s) {
+        sim.run(1);
+        for (; seen < rec.ids.size(); ++seen)
+          spikes[s].push_back(static_cast<std::uint32_t>(rec.ids[seen]));
         if (s >= d)
           for (std::uint32_t j : spikes[s - d]) {
             for (std::size_t b = 0; b < pp.blocks.size(); ++b)
@@ -506,12 +518,22 @@ population = "E"
           for (const auto& [b, k, j] : into[i]) r.post(w[b][k], j, s);
           r.posted(i, s);
         }
+        if (s % 50 != 49) continue; // every 5 ms: enough to place a divergence
+        for (std::size_t b = 0; b < pp.blocks.size(); ++b)
+          for (std::uint64_t k = 0; k < pp.blocks[b].size; ++k) {
+            INFO("step " << s << " block " << b << " synapse " << k << " target "
+                         << pp.blocks[b].target[k]);
+            // to rounding: FMA contraction differs between the engine and this replay
+            const double cpu = net->projections()[0].blocks[b].plastic_weight[k];
+            REQUIRE(std::abs(w[b][k] - cpu) <= 1e-12 * (1.0 + std::abs(cpu)));
+          }
       }
+      CHECK(rec.ids.size() > 2000);
       std::size_t moved = 0; // the rule did act: the comparison means something
       for (std::size_t b = 0; b < pp.blocks.size(); ++b)
         for (std::uint64_t k = 0; k < pp.blocks[b].size; ++k) {
           const double cpu = net->projections()[0].blocks[b].plastic_weight[k];
-          REQUIRE(std::bit_cast<std::uint64_t>(w[b][k]) == std::bit_cast<std::uint64_t>(cpu));
+          REQUIRE(std::abs(w[b][k] - cpu) <= 1e-12 * (1.0 + std::abs(cpu)));
           moved += cpu != w0[b][k];
         }
       CHECK(moved > 1000);
