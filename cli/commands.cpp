@@ -4,6 +4,7 @@
 
 #include "cli/progress.hpp"
 #include "cli/run_control.hpp"
+#include "gpu/backend.hpp"
 #include "io/checkpoint.hpp"
 #include "io/experiment.hpp"
 #include "io/hdf5_output.hpp"
@@ -154,6 +155,48 @@ void report_branching(const Experiment& ex, const BranchingFactor& bf, Hdf5Outpu
   std::printf("\n");
 }
 
+// backend = "cuda": the device engine when it can run this network, else a one-line
+// warning and the CPU. Returns an exit code when the run must not go on (the network
+// does not fit the device, or the device fails), else -1.
+int choose_backend(const Experiment& ex, Network& net, Simulator& sim, bool checkpoints,
+                   std::unique_ptr<StepEngine>& engine) {
+  if (ex.run.backend != "cuda") return -1;
+  std::string why;
+  gpu::DeviceInfo dev;
+  if (!gpu::cuda_compiled()) {
+    why = "this glia was built without CUDA";
+  } else {
+    dev = gpu::probe_devices(0);
+    if (dev.count == 0) why = "no CUDA device";
+  }
+  if (why.empty()) why = gpu::unsupported_reason(net, !sim.weight_monitors().empty(), checkpoints);
+  if (!why.empty()) {
+    std::fprintf(stderr, "glia: warning: %s%s\n", gpu::fallback_message(why).c_str(),
+                 dev.error.empty() || dev.error == why ? "" : (" (" + dev.error + ")").c_str());
+    return -1;
+  }
+  gpu::DeviceOptions opt;
+  opt.fixed_point = ex.run.gpu_fixed_point;
+  const gpu::DevicePlan plan = gpu::make_plan(net, opt);
+  std::uint64_t neurons = 0;
+  for (const auto& p : plan.populations) neurons += p.n;
+  const std::string fit =
+      gpu::device_fit_error(gpu::device_memory(plan, gpu::block_steps_for(neurons)), dev);
+  if (!fit.empty()) {
+    std::fprintf(stderr, "glia: error: %s\n", fit.c_str());
+    return kBadInput;
+  }
+  try {
+    engine = gpu::make_cuda_engine(plan);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "glia: error: cannot start the cuda backend: %s\n", e.what());
+    return kExitFailure;
+  }
+  sim.set_engine(engine.get());
+  std::fprintf(stderr, "glia: running on %s\n", engine->describe().c_str());
+  return -1;
+}
+
 std::string now_iso8601() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
@@ -285,6 +328,14 @@ int run_command(const RunOptions& opt) {
       return kBadInput;
     }
   }
+  std::unique_ptr<StepEngine> engine;
+  if (const int rc = choose_backend(ex, *net, sim, ckpt_every > 0 || resumed.has_value(), engine);
+      rc >= 0) {
+    out.reset();
+    fs::remove(out_path);
+    return rc;
+  }
+  out->set_attribute("/", "backend", engine ? engine->describe() : std::string("cpu"));
   sim.set_flush_interval(
       std::max<std::uint64_t>(1, static_cast<std::uint64_t>(ex.run.flush_interval / ex.run.dt)));
   ProgressLine progress(sim.time_ms(), static_cast<double>(steps) * ex.run.dt, !opt.quiet);
@@ -416,10 +467,16 @@ int run_command(const RunOptions& opt) {
       const int sig = SignalGuard::received();
       const std::string why =
           sig != 0 ? signal_name(sig) : "--max-wall " + format_seconds(opt.max_wall);
-      std::fprintf(stderr,
-                   "glia: stopped by %s at t = %.1f ms; checkpoint written to %s\n"
-                   "glia: resume with: glia run --resume %s\n",
-                   why.c_str(), sim.time_ms(), ckpt_path.c_str(), ckpt_path.c_str());
+      if (engine)
+        std::fprintf(stderr,
+                     "glia: stopped by %s at t = %.1f ms (the cuda backend writes no "
+                     "checkpoint)\n",
+                     why.c_str(), sim.time_ms());
+      else
+        std::fprintf(stderr,
+                     "glia: stopped by %s at t = %.1f ms; checkpoint written to %s\n"
+                     "glia: resume with: glia run --resume %s\n",
+                     why.c_str(), sim.time_ms(), ckpt_path.c_str(), ckpt_path.c_str());
       code = sig != 0 ? 128 + sig : kExitWallLimit;
       status = "stopped by " + why + " at t = " + std::to_string(sim.time_ms()) +
                " ms; resume with: glia run --resume " + ckpt_path;
@@ -469,6 +526,16 @@ int info_command(const std::string& model) {
     std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
                 "fixed_outdegree, distance, explicit\n");
     std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
+    std::printf("backends: cpu, cuda (%s", gpu::cuda_build_description().c_str());
+    if (gpu::cuda_compiled()) {
+      const gpu::DeviceInfo d = gpu::probe_devices(0);
+      if (d.count > 0)
+        std::printf("; %d device%s, device 0: %s", d.count, d.count == 1 ? "" : "s",
+                    d.name.c_str());
+      else
+        std::printf("; no CUDA device here: backend = \"cuda\" runs on the CPU");
+    }
+    std::printf(")\n");
     std::printf("plasticity rules:");
     for (const auto& r : PlasticityRegistry::global().names()) std::printf(" %s", r.c_str());
     std::printf("\nmodulators:");

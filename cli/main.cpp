@@ -9,6 +9,7 @@
 // 75 stopped by --max-wall, 128 + signal when stopped by SIGINT (130) or SIGTERM (143).
 #include "cli/commands.hpp"
 #include "glia_version.hpp"
+#include "gpu/backend.hpp"
 
 #include <CLI/CLI.hpp>
 #include <hdf5.h>
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   // for a file whose close failed (a full disk). glia closes every file itself.
   H5dont_atexit();
   CLI::App app{"glia: a simulator for spiking neural networks"};
-  app.set_version_flag("--version", std::string("glia ") + GLIA_VERSION);
+  app.set_version_flag("--version", std::string("glia ") + GLIA_VERSION +
+                                        "\ncuda backend: " + glia::gpu::cuda_build_description());
   app.require_subcommand(1);
 
   glia::RunOptions run;

@@ -776,9 +776,9 @@ void Validator::run(const toml::table& doc, RunSpec& run) {
   const toml::node* node = doc.get("run");
   if (!node) return;
   const toml::table& t = as_table(*node, "run");
-  check_keys(
-      t, "run",
-      {"duration", "dt", "seed", "threads", "backend", "flush_interval", "branching_factor"});
+  check_keys(t, "run",
+             {"duration", "dt", "seed", "threads", "backend", "gpu_fixed_point", "flush_interval",
+              "branching_factor"});
   auto positive = [&](const char* k, double& out) {
     if (const auto* n = t.get(k)) {
       out = finite(*n, std::string("run.") + k);
@@ -794,6 +794,8 @@ void Validator::run(const toml::table& doc, RunSpec& run) {
     run.threads = static_cast<int>(integer(*n, "run.threads", 0, 65536));
   if (const auto* n = t.get("backend"))
     run.backend = choice(*n, "run.backend", {"cpu", "cuda"}, "backend");
+  if (const auto* n = t.get("gpu_fixed_point"))
+    run.gpu_fixed_point = boolean(*n, "run.gpu_fixed_point");
   if (run.duration < run.dt) {
     const toml::node* at = t.get("duration") ? t.get("duration") : t.get("dt");
     fail(*at, "run.duration",

@@ -47,6 +47,9 @@ struct RunSpec {
   std::uint32_t seed = 1;
   int threads = 1; // 0 = all hardware threads
   std::string backend = "cpu";
+  // cuda backend: ring-buffer sums in 64-bit fixed point (order-independent, so repeated
+  // device runs are bitwise identical) rather than double atomics
+  bool gpu_fixed_point = true;
   double flush_interval = 100.0; // ms of model time between output flushes
   BranchingSpec branching;
 };

@@ -11,30 +11,6 @@
 
 namespace glia {
 
-std::uint32_t poisson_count(const Stream& s, std::uint32_t a, std::uint32_t b, std::uint32_t c,
-                            double lambda) {
-  if (lambda <= 0.0) return 0;
-  if (lambda < 10.0) {
-    const auto r = s.draw(a, b, c, 0);
-    return poisson_inversion(u01(r[0], r[1]), lambda, std::exp(-lambda));
-  }
-  // Transformed rejection with squeeze (Hoermann 1993, "PTRS").
-  const double slam = std::sqrt(lambda), loglam = std::log(lambda);
-  const double bb = 0.931 + 2.53 * slam, aa = -0.059 + 0.02483 * bb;
-  const double inv_alpha = 1.1239 + 1.1328 / (bb - 3.4), vr = 0.9277 - 3.6224 / (bb - 2.0);
-  for (std::uint32_t attempt = 0;; ++attempt) {
-    const auto r = s.draw(a, b, c, attempt + 1);
-    const double u = u01(r[0], r[1]) - 0.5, v = u01(r[2], r[3]);
-    const double us = 0.5 - std::abs(u);
-    const double k = std::floor((2.0 * aa / us + bb) * u + lambda + 0.43);
-    if (us >= 0.07 && v <= vr) return static_cast<std::uint32_t>(k);
-    if (k < 0.0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(inv_alpha) - std::log(aa / (us * us) + bb) <=
-        -lambda + k * loglam - std::lgamma(k + 1.0))
-      return static_cast<std::uint32_t>(k);
-  }
-}
-
 PoissonInput::PoissonInput(double rate_hz, double weight, int port, std::uint64_t start_step,
                            std::uint64_t stop_step, double dt, Stream stream)
     : lambda_(rate_hz * dt * 1e-3), exp_minus_lambda_(std::exp(-lambda_)), weight_(weight),
@@ -63,10 +39,8 @@ std::uint32_t PoissonInput::count_word(std::uint32_t word) const {
 }
 
 std::uint32_t PoissonInput::count(double u) const {
-  if (u > cdf_.back()) return poisson_inversion(u, lambda_, exp_minus_lambda_);
-  std::uint32_t k = 0;
-  for (double f : cdf_) k += u > f;
-  return k;
+  return poisson_cdf_count(u, cdf_.data(), static_cast<std::uint32_t>(cdf_.size()), lambda_,
+                           exp_minus_lambda_);
 }
 
 void PoissonInput::count_words(const std::uint32_t* words, std::int32_t* k, std::uint32_t n) const {
@@ -105,7 +79,7 @@ void PoissonInput::deliver(std::uint64_t step, Population& pop, std::uint32_t lo
   // for inversion.
   if (!neurons.empty()) {
     for_targets(lo, hi, [&](std::uint32_t i) {
-      const auto r = stream_.draw(s0, s1, i >> 2, kTag);
+      const auto r = stream_.draw(s0, s1, i >> 2, kPoissonTag);
       if (const auto k = count_word(r[i & 3u])) buf[i] += k * weight_;
     });
     return;
@@ -123,7 +97,7 @@ void PoissonInput::deliver(std::uint64_t step, Population& pop, std::uint32_t lo
   for (std::uint64_t base = lo & ~3u; base < hi; base += kBatch) {
     const auto groups =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(kGroups, (hi - base + 3) / 4));
-    stream_.draw_run(s0, s1, static_cast<std::uint32_t>(base >> 2), kTag, groups, words);
+    stream_.draw_run(s0, s1, static_cast<std::uint32_t>(base >> 2), kPoissonTag, groups, words);
     const auto j0 = static_cast<std::uint32_t>(std::max<std::uint64_t>(lo, base) - base);
     const auto j1 = static_cast<std::uint32_t>(std::min<std::uint64_t>(hi, base + kBatch) - base);
     count_words(words + j0, counts + j0, j1 - j0);
@@ -161,11 +135,14 @@ bool StepCurrentInput::changes_at(std::uint64_t step) const {
   return std::binary_search(steps_.begin(), steps_.end(), step);
 }
 
+double StepCurrentInput::amplitude_at(std::uint64_t step) const {
+  auto it = std::upper_bound(steps_.begin(), steps_.end(), step);
+  return it == steps_.begin() ? 0.0 : amplitudes_[(it - steps_.begin()) - 1];
+}
+
 void StepCurrentInput::add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
                                    double* i_ext) const {
-  auto it = std::upper_bound(steps_.begin(), steps_.end(), step);
-  if (it == steps_.begin()) return;
-  const double a = amplitudes_[(it - steps_.begin()) - 1];
+  const double a = amplitude_at(step);
   if (a != 0.0) for_targets(lo, hi, [&](std::uint32_t i) { i_ext[i] += a; });
 }
 
@@ -182,18 +159,8 @@ void NoiseInput::add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t
                              double* i_ext) const {
   if (step < start_ || step >= stop_) return;
   const std::uint64_t draw = (step - start_) / interval_;
-  const auto d0 = static_cast<std::uint32_t>(draw), d1 = static_cast<std::uint32_t>(draw >> 32);
-  if (uniform_) { // half-width sqrt(3) std
-    const double width = 2.0 * std::sqrt(3.0) * std_, low = mean_ - 0.5 * width;
-    for_targets(lo, hi, [&](std::uint32_t i) {
-      const auto r = stream_.draw(d0, d1, i, 0);
-      i_ext[i] += low + width * u01(r[0], r[1]);
-    });
-    return;
-  }
   for_targets(lo, hi, [&](std::uint32_t i) {
-    const auto r = stream_.draw(d0, d1, i, 0);
-    i_ext[i] += mean_ + std_ * normal01(r[0], r[1], r[2]);
+    i_ext[i] += noise_current(stream_, draw, i, mean_, std_, uniform_);
   });
 }
 

@@ -6,6 +6,7 @@
 // for any thread count and after a resume.
 #pragma once
 
+#include "sim/input_draws.hpp"
 #include "sim/population.hpp"
 #include "sim/random.hpp"
 
@@ -42,14 +43,24 @@ public:
   void deliver(std::uint64_t step, Population& pop, std::uint32_t lo,
                std::uint32_t hi) const override;
 
+  // What the device engine needs to draw the same counts (poisson_input_count).
+  struct Draw {
+    double lambda, exp_minus_lambda, weight;
+    int port;
+    std::uint64_t start, stop;
+    Stream stream;
+    const std::vector<double>* cdf;
+  };
+  Draw draw() const {
+    return {lambda_, exp_minus_lambda_, weight_, port_, start_, stop_, stream_, &cdf_};
+  }
+
 private:
   std::uint32_t count(double u) const;
   std::uint32_t count_word(std::uint32_t word) const;
   // k[j] = count_word(words[j]) for j < n, eight at a time where AVX2 is available.
   void count_words(const std::uint32_t* words, std::int32_t* k, std::uint32_t n) const;
 
-  // Fourth counter word of the draws, which tells them from other draws of the stream.
-  static constexpr std::uint32_t kTag = 0x504f4953u; // "POIS"
   double lambda_, exp_minus_lambda_, weight_;
   // Cumulative Poisson probabilities, built by the same recurrence as poisson_inversion,
   // so that counting the entries below u gives the identical draw without its divisions
@@ -72,6 +83,10 @@ public:
                   double weight, int port);
   void deliver(std::uint64_t step, Population& pop, std::uint32_t lo,
                std::uint32_t hi) const override;
+  const std::vector<std::uint64_t>& steps() const { return steps_; }
+  const std::vector<std::uint32_t>& targets() const { return targets_; }
+  double weight() const { return weight_; }
+  int port() const { return port_; }
 
 private:
   std::vector<std::uint64_t> steps_;
@@ -88,6 +103,10 @@ public:
   bool changes_at(std::uint64_t step) const override;
   void add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
                    double* i_ext) const override;
+  // The amplitude in force at `step` (0 before the first change).
+  double amplitude_at(std::uint64_t step) const;
+  const std::vector<std::uint64_t>& steps() const { return steps_; }
+  const std::vector<double>& amplitudes() const { return amplitudes_; }
 
 private:
   std::vector<std::uint64_t> steps_;
@@ -104,6 +123,13 @@ public:
   bool changes_at(std::uint64_t step) const override;
   void add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
                    double* i_ext) const override;
+  struct Draw {
+    double mean, sd;
+    std::uint64_t interval, start, stop;
+    Stream stream;
+    bool uniform;
+  };
+  Draw draw() const { return {mean_, std_, interval_, start_, stop_, stream_, uniform_}; }
 
 private:
   double mean_, std_;
@@ -111,10 +137,6 @@ private:
   Stream stream_;
   bool uniform_;
 };
-
-// Poisson count for any mean (inversion below 10, PTRS above), keyed by (a, b, c).
-std::uint32_t poisson_count(const Stream& s, std::uint32_t a, std::uint32_t b, std::uint32_t c,
-                            double lambda);
 
 template <class F> void Input::for_targets(std::uint32_t lo, std::uint32_t hi, F&& f) const {
   if (neurons.empty()) {

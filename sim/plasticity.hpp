@@ -167,6 +167,7 @@ public:
   using Config = typename R::Config;
   PlasticityOf(const Config& cfg, double dt)
       : cfg_(cfg), pre_decay_(dt, cfg.tau_pre), post_decay_(dt, cfg.tau_post) {}
+  const Config& config() const { return cfg_; }
 
   void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
     post_.assign(n_post, PostState{});

@@ -43,6 +43,10 @@ public:
   // Parameters: `values` has one element (homogeneous) or size() elements.
   void set_param(int k, std::vector<double> values);
   std::span<const double> param(int k) const { return params_[k]; }
+  // Derived coefficient k (after prepare()): one value, or one per neuron.
+  std::span<const double> derived(int k) const { return derived_[k]; }
+  int n_derived() const { return static_cast<int>(derived_.size()); }
+  const Stream& noise_stream() const { return noise_stream_; }
   bool param_is_homogeneous(int k) const { return params_[k].size() == 1; }
 
   // State variable k: width(k) * size() values, element j of neuron i at [j * size() + i].

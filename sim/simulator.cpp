@@ -263,9 +263,113 @@ NonFinite Simulator::find_non_finite(int p, std::uint32_t lo, std::uint32_t hi) 
   return best;
 }
 
+RunEnd Simulator::run_engine(std::uint64_t n_steps) {
+  const std::uint64_t start = step_, end = step_ + n_steps;
+  auto& pops = net_.populations();
+  step_spikes_.clear();
+  for (auto& sp : spikes_) step_spikes_.push_back(StepSpikes{&sp, 0});
+  std::vector<EngineStateRequest> requests;
+  for (const auto& r : state_records_) {
+    if (r.modulator >= 0) throw std::logic_error("engine runs have no modulators");
+    requests.push_back({r.population, r.variable, r.element, r.neurons, r.every});
+  }
+  engine_->set_state_requests(requests);
+  for (auto& r : state_records_) {
+    const std::uint64_t span = sink_ ? std::min(flush_steps_, n_steps) : end;
+    const std::size_t rows = span / r.every + 2;
+    const std::size_t keep = sink_ ? 0 : r.n_rows * r.neurons.size();
+    r.rows.resize(std::max(r.rows.size(), keep + rows * r.neurons.size()));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_progress = t0;
+  double t_engine = 0.0, t_record = 0.0, t_flush = 0.0;
+  std::uint64_t flush_from = start;
+  RunEnd how = RunEnd::completed;
+  EngineBlock blk;
+  std::uint64_t s = start;
+  while (s < end) {
+    // Blocks end at flush boundaries, so that flushes happen where the CPU loop's do.
+    const std::uint64_t to_flush = flush_steps_ - s % flush_steps_;
+    const auto n = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>({end - s, to_flush, engine_->max_block_steps()}));
+    auto mark = std::chrono::steady_clock::now();
+    engine_->advance(s, n, finite_every_, blk);
+    auto now = std::chrono::steady_clock::now();
+    t_engine += std::chrono::duration<double>(now - mark).count();
+    mark = now;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const std::uint64_t step = s + k;
+      const std::size_t par = static_cast<std::size_t>(step % history_);
+      for (std::size_t p = 0; p < pops.size(); ++p) {
+        for (auto& b : spikes_[p]) b[par].clear();
+        const auto& ids = blk.spikes[p];
+        spikes_[p][0][par].assign(ids.begin() + static_cast<std::ptrdiff_t>(blk.offsets[p][k]),
+                                  ids.begin() + static_cast<std::ptrdiff_t>(blk.offsets[p][k + 1]));
+      }
+      record_step(step, par);
+      for (auto& sp : step_spikes_) sp.slot = par;
+      for (StepObserver* o : observers_) o->observe(step, step_spikes_);
+    }
+    for (std::size_t id = 0; id < state_records_.size(); ++id) {
+      StateRecord& r = state_records_[id];
+      const std::uint64_t base = sink_ ? flush_from / r.every : 0;
+      const std::uint64_t first_row = (s + r.every) / r.every - 1; // first sample at or after s
+      const std::size_t row0 = first_row - base;
+      std::copy(blk.rows[id].begin(), blk.rows[id].end(),
+                r.rows.begin() + static_cast<std::ptrdiff_t>(row0 * r.neurons.size()));
+    }
+    s += n;
+    now = std::chrono::steady_clock::now();
+    t_record += std::chrono::duration<double>(now - mark).count();
+    mark = now;
+    NonFinite bad;
+    if (blk.non_finite) {
+      // Located in the state at the end of the block (the device checks, the host finds).
+      engine_->download();
+      for (std::size_t p = 0; p < pops.size(); ++p) {
+        const NonFinite here = find_non_finite(static_cast<int>(p), 0, pops[p]->size());
+        if (here.before(bad)) bad = here;
+      }
+      bad.step = s - 1;
+      non_finite_ = bad;
+    }
+    const bool stop_now = bad.found() || (stop_poll_ && stop_poll_());
+    if (s % flush_steps_ == 0 || s == end || stop_now) {
+      for (auto& r : state_records_)
+        if (!sink_) r.n_rows = s / r.every;
+      flush(flush_from, s);
+      flush_from = s;
+    }
+    t_flush += std::chrono::duration<double>(std::chrono::steady_clock::now() - mark).count();
+    if (progress_) {
+      const auto t = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(t - last_progress).count() >= progress_every_s_ ||
+          s == end) {
+        last_progress = t;
+        std::uint64_t total = 0;
+        for (const auto& st : stats_) total += st.total;
+        progress_({s - start, n_steps, static_cast<double>(s) * net_.dt(),
+                   std::chrono::duration<double>(t - t0).count(), total});
+      }
+    }
+    if (stop_now) {
+      if (bad.found() || s < end) how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
+      break;
+    }
+  }
+  engine_->download(); // the host network shows the state reached
+  // The engine does inputs, integration and propagation together: all of it is "integrate".
+  phase_times_.integrate += t_engine;
+  phase_times_.record += t_record;
+  phase_times_.flush += t_flush;
+  step_ = s;
+  return how;
+}
+
 RunEnd Simulator::run(std::uint64_t n_steps) {
   non_finite_ = NonFinite{};
   if (n_steps == 0) return RunEnd::completed;
+  if (engine_) return run_engine(n_steps);
   const std::uint64_t start = step_, end = step_ + n_steps;
   const int nblocks = net_.threads();
   auto& pops = net_.populations();

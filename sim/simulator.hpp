@@ -20,6 +20,7 @@
 #include "sim/network.hpp"
 #include "sim/recording_sink.hpp"
 #include "sim/state_archive.hpp"
+#include "sim/step_engine.hpp"
 #include "sim/step_observer.hpp"
 #include "sim/step_spikes.hpp"
 #include "sim/weight_monitor.hpp"
@@ -124,6 +125,13 @@ public:
   // Advances the network by n steps (fewer when stopped early; current_step() tells).
   RunEnd run(std::uint64_t n_steps);
 
+  // Runs on `engine` instead of the CPU loop (nullptr: the CPU again). An engine advances
+  // in blocks of steps, so the stop poll is asked once per block; it writes no
+  // checkpoints and supports no modulators, weight monitors or plasticity (the caller
+  // checks: gpu/backend.hpp). The engine must outlive the runs.
+  void set_engine(StepEngine* engine) { engine_ = engine; }
+  StepEngine* engine() const { return engine_; }
+
   // Checkpoints: everything that evolves (the step, spikes still to arrive at plastic
   // projections, statistics, buffered records, and the network's state) under keys that
   // do not depend on the thread count. load() takes a simulator set up like the saved one
@@ -162,6 +170,7 @@ public:
 
 private:
   void record_step(std::uint64_t step, std::size_t slot);
+  RunEnd run_engine(std::uint64_t n_steps);
   void flush(std::uint64_t flush_from_step, std::uint64_t next_step);
   void propagate(const Projection& proj, std::size_t block, std::uint64_t step, std::size_t slot);
   // The first non-finite state value of neurons [lo, hi) of population p, if any.
@@ -190,6 +199,7 @@ private:
   std::function<void()> checkpoint_;
   std::uint64_t finite_every_ = 10;
   NonFinite non_finite_;
+  StepEngine* engine_ = nullptr;
 };
 
 } // namespace glia
