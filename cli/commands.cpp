@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "glia_version.hpp"
 
+#include "cli/pipeline.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_control.hpp"
 #include "io/checkpoint.hpp"
@@ -197,6 +198,14 @@ int run_command(const RunOptions& opt) {
     return report(e);
   } catch (const fs::filesystem_error& e) {
     return report(e);
+  }
+  if (ex.pipeline()) {
+    if (resumed) {
+      std::fprintf(stderr, "glia: error: --resume: experiments with a [dataset] pipeline cannot "
+                           "be resumed (run them again)\n");
+      return kBadInput;
+    }
+    return run_pipeline(opt, ex, out_path);
   }
   const std::string ckpt_path = !opt.checkpoint.empty() ? opt.checkpoint
                                 : resumed               ? opt.resume
