@@ -38,18 +38,20 @@ mkdir -p "$out"
 start=$(date +%s)
 IFS=, read -ra vs <<< "$variants"
 IFS=, read -ra ss <<< "$seeds"
-for v in "${vs[@]}"; do
-  case "$v" in
-    nalsm) set_v=() ;;
-    stdp) set_v=(--set modulator.astro.w_astro=0.0) ;;
-    fixed) set_v=(--set training.images=0) ;;
-    *) echo "nalsm_fmnist.sh: unknown variant $v" >&2; exit 2 ;;
-  esac
-  for s in "${ss[@]}"; do
+# Seeds outside, variants inside: a comparison cut short still compares like with like.
+for s in "${ss[@]}"; do
+  for v in "${vs[@]}"; do
+    case "$v" in
+      nalsm) set_v=() ;;
+      stdp) set_v=(--set modulator.astro.w_astro=0.0) ;;
+      fixed) set_v=(--set training.images=0) ;;
+      *) echo "nalsm_fmnist.sh: unknown variant $v" >&2; exit 2 ;;
+    esac
     f="$out/${v}_seed${s}.h5"
     echo "== $v seed $s -> $f" >&2
     "$glia" run "$experiment" -o "$f" -q --threads "$threads" --set run.seed="$s" \
-      "${set_v[@]}" "${extra[@]}" 2>&1 | grep -E '^(training|branching|features|readout|accuracy|wall time)' >&2 || true
+      "${set_v[@]}" "${extra[@]}" 2>&1 |
+      grep -E '^(training|branching|features|readout|accuracy|wall time)' >&2 || true
     [ -f "$f" ] || { echo "nalsm_fmnist.sh: run $v seed $s failed" >&2; exit 1; }
   done
 done 2>&1

@@ -103,7 +103,8 @@ struct TrainingResult {
 // network; its state (weights above all) afterwards.
 TrainingResult train_liquid(const Experiment& ex, const Samples& s, int threads, bool show) {
   TrainingResult r;
-  auto sn = build_sampled_network(ex, s.data, threads);
+  auto sn =
+      build_sampled_network(ex, s.data, ex.training.threads > 0 ? ex.training.threads : threads);
   Network& net = *sn.net;
   const auto window = static_cast<std::uint64_t>(std::llround(ex.training.window / ex.run.dt));
   const std::uint64_t images = ex.training.images;
@@ -123,6 +124,7 @@ TrainingResult train_liquid(const Experiment& ex, const Samples& s, int threads,
         std::move(ends));
     sim.add_observer(r.branching.get());
   }
+  sim.set_stop_poll([] { return SignalGuard::received() != 0; });
   PhaseProgress progress("training", images, "images", show);
   sim.set_progress([&](const ProgressInfo& p) { progress.update(p.step / window); }, 0.5);
   const auto t0 = Clock::now();
@@ -140,7 +142,7 @@ TrainingResult train_liquid(const Experiment& ex, const Samples& s, int threads,
         for (int k = 0; k < net.populations()[q]->n_state(); ++k)
           std::copy(init[q][static_cast<std::size_t>(k)].begin(),
                     init[q][static_cast<std::size_t>(k)].end(), net.populations()[q]->state(k));
-      sim.run(window);
+      if (sim.run(window) == RunEnd::stopped) break;
       progress.update(i + 1);
     }
   } else {
@@ -162,6 +164,17 @@ Eigen::MatrixXd rows(const Eigen::MatrixXd& x, std::size_t first, std::size_t n)
 std::vector<int> slice(const std::vector<int>& v, std::size_t first, std::size_t n) {
   return {v.begin() + static_cast<std::ptrdiff_t>(first),
           v.begin() + static_cast<std::ptrdiff_t>(first + n)};
+}
+
+// A signal (SIGINT, SIGTERM) stops the pipeline between steps or samples; nothing is
+// written, and the exit code is 128 + the signal, as a killed process's.
+int stopped_by_signal() {
+  const int sig = SignalGuard::received();
+  std::fprintf(stderr,
+               "\nglia: stopped by %s; no output written (the pipeline cannot be "
+               "resumed)\n",
+               signal_name(sig).c_str());
+  return 128 + sig;
 }
 
 int fail_input(const std::exception& e) {
@@ -197,6 +210,7 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
     } catch (const InputError& e) {
       return fail_input(e);
     }
+    if (SignalGuard::received() != 0) return stopped_by_signal();
   }
 
   // 3. Features of every sample.
@@ -209,6 +223,7 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
   job.samples = n;
   job.threads = threads;
   job.progress = [&](std::uint64_t d) { fprog.update(d); };
+  job.stop = [] { return SignalGuard::received() != 0; };
   const auto t_feat = Clock::now();
   Eigen::MatrixXd x;
   try {
@@ -216,6 +231,7 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
   } catch (const InputError& e) {
     return fail_input(e);
   }
+  if (SignalGuard::received() != 0) return stopped_by_signal();
   const double feat_s = since(t_feat);
   fprog.finish(n);
   const double samples_per_s = feat_s > 0 ? static_cast<double>(n) / feat_s : 0.0;
@@ -234,6 +250,7 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
              y_test = slice(s.labels, s.train + s.validation, s.test);
   const SoftmaxFit fit = softmax_fit(x_train, y_train, x_val, y_val, 10, so);
   const double test_acc = fit.model.accuracy(x_test, y_test);
+  if (SignalGuard::received() != 0) return stopped_by_signal();
   const double readout_s = since(t_read);
   const double train_acc = fit.train_accuracy[fit.best_epoch - 1];
   const double val_acc = fit.val_accuracy[fit.best_epoch - 1];

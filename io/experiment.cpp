@@ -1809,7 +1809,7 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
 
   if (const toml::node* n = doc.get("training")) {
     const toml::table& tt = as_table(*n, "training");
-    check_keys(tt, "training", {"images", "window", "reset"});
+    check_keys(tt, "training", {"images", "window", "reset", "threads"});
     TrainingSpec& tr = ex.training;
     if (const auto* v = tt.get("images"))
       tr.images = static_cast<std::uint32_t>(integer(*v, "training.images", 0, d.train));
@@ -1823,6 +1823,8 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
       interval(*v, "training.window");
     }
     if (const auto* v = tt.get("reset")) tr.reset = boolean(*v, "training.reset");
+    if (const auto* v = tt.get("threads"))
+      tr.threads = static_cast<int>(integer(*v, "training.threads", 0, 65536));
   }
 
   FeaturesSpec& f = ex.features;

@@ -173,6 +173,10 @@ struct TrainingSpec {
   std::uint32_t images = 0;
   double window = 20.0; // ms
   bool reset = false;   // neuron state back to its initial values between images
+  // Threads of the training simulation (0: run.threads / --threads). A liquid of a few
+  // thousand neurons steps fastest on one: a barrier per 1 ms step costs more than it
+  // saves, and far more on a loaded machine where spinning threads wait for each other.
+  int threads = 1;
 };
 
 // [features]: what the readout sees of each sample, each simulated on its own from the

@@ -216,6 +216,7 @@ Eigen::MatrixXd extract_features(const FeatureJob& job) {
     }
     Worker& w = *mine;
     for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
+      if (job.stop && job.stop()) return;
       w.initial->restore(*w.s.net);
       w.features->reset();
       w.s.input->present(i, 1, 0, window);

@@ -74,6 +74,9 @@ struct FeatureJob {
   int threads = 1;
   // Called now and then (from any worker, never concurrently) with the samples done.
   std::function<void(std::uint64_t)> progress;
+  // Polled before every sample (cheap, thread-safe); true: the remaining samples are
+  // skipped and their rows left 0 (a run stopped by a signal).
+  std::function<bool()> stop;
 };
 
 // samples x features (the column layout of SampleFeatures).

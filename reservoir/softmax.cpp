@@ -85,6 +85,14 @@ SoftmaxFit softmax_fit(const Eigen::MatrixXd& x_train, const std::vector<int>& y
                        const Eigen::MatrixXd& x_val, const std::vector<int>& y_val, int classes,
                        const SoftmaxOptions& o) {
   const Eigen::Index n = x_train.rows(), p = x_train.cols();
+  // Eigen's own OpenMP threads would make the products depend on the thread count (and
+  // spin against other work); the readout is small next to the simulations anyway.
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
+  struct Restore {
+    int n;
+    ~Restore() { Eigen::setNbThreads(n); }
+  } restore{eigen_threads};
   if (n == 0) throw std::invalid_argument("softmax_fit: no training samples");
   SoftmaxFit fit;
   SoftmaxModel& best = fit.model;

@@ -232,10 +232,10 @@ TEST_CASE("pipeline tables: parsed, overridable, and bad values named", "[fmnist
   const std::string base = small_liquid("/nonexistent", "current");
   const Experiment ex = parse_experiment(
       base, "f.toml",
-      {"dataset.train=20", "training.images=5", "readout.epochs=3", "dataset.window=20"});
+      {"dataset.train=20", "training.images=5", "readout.epochs=3", "dataset.window=40"});
   CHECK(ex.pipeline());
   CHECK(ex.dataset.train == 20);
-  CHECK(ex.dataset.window == 20.0);
+  CHECK(ex.dataset.window == 40.0);
   CHECK(ex.training.images == 5);
   CHECK(ex.readout.epochs == 3);
   CHECK(ex.features.populations == std::vector<std::string>{"E"});
@@ -281,7 +281,7 @@ TEST_CASE("pipeline tables: parsed, overridable, and bad values named", "[fmnist
 TEST_CASE("per-sample features: the same bitwise with 1 and 2 threads, from the trained weights",
           "[fmnist][features][determinism]") {
   ScratchDir dir("fmnist-features");
-  write_dataset(dir / "", 30, 10);
+  write_dataset(dir / "", 40, 10);
   for (const std::string encoding : {"current", "poisson"}) {
     std::string text = small_liquid(dir / "", encoding);
     if (encoding == "poisson") text += "";
