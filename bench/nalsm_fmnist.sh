@@ -49,8 +49,9 @@ for s in "${ss[@]}"; do
     esac
     f="$out/${v}_seed${s}.h5"
     echo "== $v seed $s -> $f" >&2
+    # The variant's own settings last, so that extra --set arguments cannot undo them.
     "$glia" run "$experiment" -o "$f" -q --threads "$threads" --set run.seed="$s" \
-      "${set_v[@]}" "${extra[@]}" 2>&1 |
+      "${extra[@]}" "${set_v[@]}" 2>&1 |
       grep -E '^(training|branching|features|readout|accuracy|wall time)' >&2 || true
     [ -f "$f" ] || { echo "nalsm_fmnist.sh: run $v seed $s failed" >&2; exit 1; }
   done
