@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "glia_version.hpp"
 
+#include "cli/pipeline.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_control.hpp"
 #include "gpu/backend.hpp"
@@ -240,6 +241,14 @@ int run_command(const RunOptions& opt) {
     return report(e);
   } catch (const fs::filesystem_error& e) {
     return report(e);
+  }
+  if (ex.pipeline()) {
+    if (resumed) {
+      std::fprintf(stderr, "glia: error: --resume: experiments with a [dataset] pipeline cannot "
+                           "be resumed (run them again)\n");
+      return kBadInput;
+    }
+    return run_pipeline(opt, ex, out_path);
   }
   const std::string ckpt_path = !opt.checkpoint.empty() ? opt.checkpoint
                                 : resumed               ? opt.resume
@@ -505,6 +514,18 @@ int check_command(const CheckOptions& opt) {
   for (const auto& p : ex.projections)
     std::printf("  projection %-10s %s -> %s\n", p.name.c_str(), p.pre.c_str(), p.post.c_str());
   std::printf("  %zu input(s), %zu recording(s)\n", ex.inputs.size(), ex.records.size());
+  if (ex.pipeline()) {
+    const DatasetSpec& d = ex.dataset;
+    std::printf("  pipeline: %s (%s), %u train / %u validation / %u test, %s encoding into '%s', "
+                "%g ms per sample\n",
+                d.name.c_str(), d.dir.c_str(), d.train, d.validation, d.test, d.encoding.c_str(),
+                d.target.c_str(), d.window);
+    std::printf("  training: %u images x %g ms; features: %s%s of", ex.training.images,
+                ex.training.window, ex.features.counts ? "counts" : "",
+                ex.features.trace_times.empty() ? "" : " + traces");
+    for (const auto& p : ex.features.populations) std::printf(" %s", p.c_str());
+    std::printf("; readout: softmax, %u epochs\n", ex.readout.epochs);
+  }
   const int threads = resolve_threads(ex, opt.threads);
   std::printf("  memory: %s with %d thread(s)\n", describe_memory(ex, threads, false).c_str(),
               threads);

@@ -566,6 +566,14 @@ private:
   GridLayout layout(const toml::table& t, const std::string& key, const PopulationSpec& p,
                     const std::vector<PopulationSpec>& earlier) const;
   void branching(const toml::table& doc, Experiment& ex) const;
+  void pipeline(const toml::table& doc, Experiment& ex) const;
+  // The numbers of `specs` present in t, range-checked, into `out` (one per spec).
+  void spec_numbers(const toml::table& t, const std::string& prefix,
+                    std::span<const ParamSpec> specs, std::span<double* const> out) const {
+    for (std::size_t k = 0; k < specs.size(); ++k)
+      if (const auto* n = t.get(specs[k].name))
+        *out[k] = in_range(*n, prefix + "." + std::string(specs[k].name), specs[k].range);
+  }
   ProjectionSpec projection(const toml::table& t, std::size_t index, const Experiment& ex) const;
   ConnectSpec connect(const toml::table& t, const std::string& prefix, const PopulationSpec& pre,
                       const PopulationSpec& post) const;
@@ -1722,8 +1730,168 @@ RecordSpec Validator::weights_record(const toml::table& t, const std::string& pr
   return r;
 }
 
+// The pipeline tables' numbers, declared once (they appear in messages with their ranges).
+constexpr Range kAtLeastOne{1.0, kInf, false, false};
+constexpr ParamSpec kDatasetNumbers[] = {
+    {"window", "ms", 250.0, kPositive, "presentation window per sample (feature extraction)"},
+    {"scale", "pA", 100.0, kPositive, "current encoding: current at the largest normalised pixel"},
+    {"max_rate", "Hz", 100.0, kPositive, "poisson encoding: rate at pixel value 255"},
+    {"weight", "pA", 10.0, kAny, "poisson encoding: weight of one input spike"},
+};
+constexpr ParamSpec kTrainingNumbers[] = {
+    {"window", "ms", 20.0, kPositive, "presentation window per training image"},
+};
+constexpr ParamSpec kFeatureNumbers[] = {
+    {"trace_tau", "ms", 20.0, kPositive, "time constant of the low-pass spike traces"},
+};
+constexpr ParamSpec kReadoutNumbers[] = {
+    {"l2", "", 1e-4, kNonNegative, "L2 penalty (l2 / 2) |W|^2 added to the mean cross-entropy"},
+    {"learning_rate", "", 1e-3, kPositive, "Adam step size"},
+};
+
+void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
+  const toml::node* dn = doc.get("dataset");
+  if (!dn) {
+    for (const char* k : {"training", "features", "readout"})
+      if (const toml::node* n = doc.get(k))
+        fail(*n, k, std::string("[") + k + "] needs a [dataset] table (the samples it works on)");
+    return;
+  }
+  DatasetSpec& d = ex.dataset;
+  const toml::table& t = as_table(*dn, "dataset");
+  d.where = loc(t);
+  check_keys(t, "dataset",
+             {"name", "dir", "train", "validation", "test", "encoding", "scale", "max_rate",
+              "weight", "port", "target", "window"});
+  d.name = choice(required(t, "dataset", "name", " (\"fashion_mnist\")"), "dataset.name",
+                  {"fashion_mnist"}, "dataset");
+  if (const auto* n = t.get("dir")) d.dir = string(*n, "dataset.dir");
+  if (const auto* n = t.get("train"))
+    d.train = static_cast<std::uint32_t>(integer(*n, "dataset.train", 1, 60000));
+  if (const auto* n = t.get("validation"))
+    d.validation = static_cast<std::uint32_t>(integer(*n, "dataset.validation", 1, 60000));
+  if (const auto* n = t.get("test"))
+    d.test = static_cast<std::uint32_t>(integer(*n, "dataset.test", 1, 10000));
+  if (d.train + d.validation > 60000) {
+    const toml::node* at = t.get("validation") ? t.get("validation") : t.get("train");
+    fail(*at, "dataset.validation",
+         "train + validation must be at most the 60000 images of the training file, got " +
+             std::to_string(d.train) + " + " + std::to_string(d.validation));
+  }
+  if (const auto* n = t.get("encoding"))
+    d.encoding = choice(*n, "dataset.encoding", {"current", "poisson"}, "encoding");
+  double* dn_out[] = {&d.window, &d.scale, &d.max_rate, &d.weight};
+  spec_numbers(t, "dataset", kDatasetNumbers, dn_out);
+  if (const auto* n = t.get("window")) {
+    if (d.window < ex.run.dt)
+      fail(*n, "dataset.window",
+           "must be at least one time step (dt = " + fmt(ex.run.dt) + " ms), got " + fmt(d.window));
+    interval(*n, "dataset.window");
+  }
+  const toml::node* tn = t.get("target");
+  const PopulationSpec* target = nullptr;
+  if (tn) {
+    target = &population_ref(*tn, "dataset.target", ex);
+  } else {
+    const int i = ex.population_index(d.target);
+    if (i < 0)
+      fail(t, "dataset.target",
+           "no population named 'input' (name the population that receives the pixels)");
+    target = &ex.populations[static_cast<std::size_t>(i)];
+  }
+  d.target = target->name;
+  if (target->size != 784)
+    fail(tn ? *tn : static_cast<const toml::node&>(t), "dataset.target",
+         "population '" + target->name + "' has " + std::to_string(target->size) +
+             " neurons; the images have 784 pixels, one per neuron");
+  if (const auto* n = t.get("port")) {
+    if (d.encoding != "poisson")
+      fail(*n, "dataset.port", "only the poisson encoding delivers spikes to a port");
+    d.port = port(*n, "dataset.port", *target);
+  }
+
+  if (const toml::node* n = doc.get("training")) {
+    const toml::table& tt = as_table(*n, "training");
+    check_keys(tt, "training", {"images", "window", "reset", "threads"});
+    TrainingSpec& tr = ex.training;
+    if (const auto* v = tt.get("images"))
+      tr.images = static_cast<std::uint32_t>(integer(*v, "training.images", 0, d.train));
+    double* out[] = {&tr.window};
+    spec_numbers(tt, "training", kTrainingNumbers, out);
+    if (const auto* v = tt.get("window")) {
+      if (tr.window < ex.run.dt)
+        fail(*v, "training.window",
+             "must be at least one time step (dt = " + fmt(ex.run.dt) + " ms), got " +
+                 fmt(tr.window));
+      interval(*v, "training.window");
+    }
+    if (const auto* v = tt.get("reset")) tr.reset = boolean(*v, "training.reset");
+    if (const auto* v = tt.get("threads"))
+      tr.threads = static_cast<int>(integer(*v, "training.threads", 0, 65536));
+  }
+
+  FeaturesSpec& f = ex.features;
+  const toml::table* ft = nullptr;
+  if (const toml::node* n = doc.get("features")) {
+    ft = &as_table(*n, "features");
+    check_keys(*ft, "features", {"populations", "counts", "trace_times", "trace_tau", "save"});
+    if (const auto* pn = ft->get("populations")) {
+      const auto& a = array(*pn, "features.populations", "population names");
+      if (a.empty()) fail(*pn, "features.populations", "must name at least one population");
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::string ek = "features.populations[" + std::to_string(k) + "]";
+        const std::string name = population_ref(*a.get(k), ek, ex).name;
+        if (contains(f.populations, name)) fail(*a.get(k), ek, "'" + name + "' is listed twice");
+        f.populations.push_back(name);
+      }
+    }
+    if (const auto* v = ft->get("counts")) f.counts = boolean(*v, "features.counts");
+    if (const auto* v = ft->get("trace_times")) {
+      const auto& a = array(*v, "features.trace_times", "times (ms)");
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::string ek = "features.trace_times[" + std::to_string(k) + "]";
+        const double tm = step_time(*a.get(k), ek);
+        if (tm <= 0 || tm > d.window)
+          fail(*a.get(k), ek,
+               "must be in (0, dataset.window = " + fmt(d.window) + "] ms, got " + fmt(tm));
+        if (!f.trace_times.empty() && tm <= f.trace_times.back())
+          fail(*a.get(k), ek, "times must increase");
+        f.trace_times.push_back(tm);
+      }
+    }
+    double* out[] = {&f.trace_tau};
+    spec_numbers(*ft, "features", kFeatureNumbers, out);
+    if (const auto* v = ft->get("save")) f.save = boolean(*v, "features.save");
+  }
+  if (f.populations.empty())
+    for (const auto& p : ex.populations)
+      if (p.name != d.target) f.populations.push_back(p.name);
+  if (f.populations.empty())
+    fail(ft ? *ft : t, "features.populations",
+         "no population besides the dataset target to read features from");
+  if (!f.counts && f.trace_times.empty())
+    fail(ft ? *ft : t, "features",
+         "counts = false and no trace_times: the readout would see nothing");
+
+  if (const toml::node* n = doc.get("readout")) {
+    const toml::table& rt = as_table(*n, "readout");
+    check_keys(rt, "readout", {"type", "l2", "epochs", "batch", "learning_rate"});
+    ReadoutSpec& r = ex.readout;
+    if (const auto* v = rt.get("type"))
+      r.type = choice(*v, "readout.type", {"softmax"}, "readout type");
+    if (const auto* v = rt.get("epochs"))
+      r.epochs = static_cast<std::uint32_t>(integer(*v, "readout.epochs", 1, 100000));
+    if (const auto* v = rt.get("batch"))
+      r.batch = static_cast<std::uint32_t>(integer(*v, "readout.batch", 1, 1 << 20));
+    double* out[] = {&r.l2, &r.learning_rate};
+    spec_numbers(rt, "readout", kReadoutNumbers, out);
+  }
+}
+
 void Validator::build(const toml::table& doc, Experiment& ex) {
-  check_keys(doc, "", {"run", "population", "projection", "input", "modulator", "record"},
+  check_keys(doc, "",
+             {"run", "population", "projection", "input", "modulator", "record", "dataset",
+              "training", "features", "readout"},
              "unknown section");
   run(doc, ex.run);
   const auto pops = tables(doc, "population");
@@ -1750,6 +1918,7 @@ void Validator::build(const toml::table& doc, Experiment& ex) {
   for (std::size_t i = 0; i < mods.size(); ++i) ex.modulators.push_back(modulator(*mods[i], i, ex));
   const auto recs = tables(doc, "record");
   for (std::size_t i = 0; i < recs.size(); ++i) ex.records.push_back(record(*recs[i], i, ex));
+  pipeline(doc, ex);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1787,13 +1956,17 @@ void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) 
   for (const auto& s : seg)
     if (s.empty()) fail("empty key in '" + dotted + "'");
 
-  static const std::vector<std::string> sections = {"run",   "population", "projection",
-                                                    "input", "modulator",  "record"};
+  static const std::vector<std::string> sections = {
+      "run",    "population", "projection", "input",    "modulator",
+      "record", "dataset",    "training",   "features", "readout"};
+  // Sections that are one table (not arrays of tables): addressed as section.key.
+  static const std::vector<std::string> single = {"run", "dataset", "training", "features",
+                                                  "readout"};
   if (!contains(sections, seg[0]))
     fail("unknown section '" + seg[0] + "'" + suggest(seg[0], sections));
   toml::table* cur = &doc;
   std::size_t first = 0;
-  if (seg[0] != "run") {
+  if (!contains(single, seg[0])) {
     if (seg.size() < 3) fail("expected " + seg[0] + ".NAME.key or " + seg[0] + ".INDEX.key");
     toml::array* arr = doc.get(seg[0]) ? doc.get(seg[0])->as_array() : nullptr;
     const std::size_t count = arr ? arr->size() : 0;
@@ -1826,7 +1999,7 @@ void apply_override(toml::table& doc, const std::string& text, SetNodes& marks) 
     cur = element->as_table();
     first = 2;
   } else if (seg.size() < 2) {
-    fail("expected run.KEY");
+    fail("expected " + seg[0] + ".KEY");
   }
 
   std::string walked = first == 2 ? seg[0] + "." + seg[1] : "";

@@ -151,6 +151,56 @@ struct RecordSpec {
   SourceLocation where;
 };
 
+// The dataset pipeline (issue 5): [dataset], [training], [features], [readout]. With a
+// [dataset] table `glia run` trains the liquid unsupervised (optional), extracts
+// per-sample features from it, and fits a readout (reservoir/pipeline.hpp).
+struct DatasetSpec {
+  std::string name; // "fashion_mnist"; empty: no pipeline
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+  // The 60k training file gives train (first) and validation (next); test from the 10k file.
+  std::uint32_t train = 50000, validation = 10000, test = 10000;
+  std::string encoding = "current"; // "current" (NALSM) or "poisson" (rate coding)
+  double scale = 100.0;             // current: pA at the dataset's largest normalised pixel
+  double max_rate = 100.0;          // poisson: Hz at pixel value 255
+  double weight = 10.0;             // poisson: pA per input spike
+  std::string port;                 // poisson: receptor port of the target (empty: first)
+  std::string target = "input";     // population that gets one pixel per neuron
+  double window = 250.0;            // ms per sample (feature extraction)
+  SourceLocation where;
+};
+
+// [training]: the unsupervised phase. The first `images` training images, `window` ms
+// each, presented one after the other to the plastic network; afterwards the weights are
+// frozen. images = 0: no training (a fixed liquid).
+struct TrainingSpec {
+  std::uint32_t images = 0;
+  double window = 20.0; // ms
+  bool reset = false;   // neuron state back to its initial values between images
+  // Threads of the training simulation (0: run.threads / --threads). A liquid of a few
+  // thousand neurons steps fastest on one: a barrier per 1 ms step costs more than it
+  // saves, and far more on a loaded machine where spinning threads wait for each other.
+  int threads = 1;
+};
+
+// [features]: what the readout sees of each sample, each simulated on its own from the
+// trained weights and the network's initial state.
+struct FeaturesSpec {
+  std::vector<std::string> populations; // default: every population but the dataset target
+  bool counts = true;                   // spike count per neuron over the window
+  std::vector<double> trace_times;      // ms into the window: low-pass traces sampled then
+  double trace_tau = 20.0;              // ms
+  bool save = false;                    // write /features (float32) to the output
+};
+
+// [readout]: softmax regression (cross-entropy + L2, Adam) on standardised features.
+struct ReadoutSpec {
+  std::string type = "softmax";
+  double l2 = 1e-4;
+  std::uint32_t epochs = 30;
+  std::uint32_t batch = 256;
+  double learning_rate = 1e-3;
+};
+
 struct Experiment {
   std::string path;          // as given
   std::string source_text;   // the file as read
@@ -161,6 +211,11 @@ struct Experiment {
   std::vector<InputSpec> inputs;
   std::vector<ModulatorSpec> modulators;
   std::vector<RecordSpec> records;
+  DatasetSpec dataset;
+  TrainingSpec training;
+  FeaturesSpec features;
+  ReadoutSpec readout;
+  bool pipeline() const { return !dataset.name.empty(); }
 
   int population_index(const std::string& name) const; // -1 if absent
   int projection_index(const std::string& name) const; // -1 if absent

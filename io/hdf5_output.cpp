@@ -653,6 +653,34 @@ void Hdf5Output::set_attribute(const std::string& object_path, const std::string
   put_attribute(object.get(), name, H5T_NATIVE_INT64, &value, label_, object_path);
 }
 
+void Hdf5Output::write_matrix(const std::string& dataset_path, const double* data,
+                              std::uint64_t rows, std::uint64_t cols, bool as_float) {
+  require_open();
+  const std::string what = "cannot write dataset '" + dataset_path + "'";
+  const std::size_t n = static_cast<std::size_t>(rows * cols);
+  ensure_room(n * (as_float ? 4 : 8) + 4096, what);
+  const auto slash = dataset_path.rfind('/');
+  const std::string group = slash == std::string::npos ? "/" : dataset_path.substr(0, slash);
+  const std::string leaf =
+      slash == std::string::npos ? dataset_path : dataset_path.substr(slash + 1);
+  Handle parent(open_or_create(file_, group.empty() ? "/" : group, label_), H5Oclose);
+  const hsize_t dims[2] = {rows, cols};
+  Handle space(check(H5Screate_simple(2, dims, nullptr), label_, what), H5Sclose);
+  const hid_t type = as_float ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+  Handle set(
+      check(H5Dcreate2(parent.get(), leaf.c_str(), as_float ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+                       space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            label_, what),
+      H5Dclose);
+  if (n == 0) return;
+  if (as_float) {
+    std::vector<float> f(data, data + n);
+    check(H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, f.data()), label_, what);
+  } else {
+    check(H5Dwrite(set.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), label_, what);
+  }
+}
+
 void Hdf5Output::close() {
   if (file_ < 0) return;
   // Closing datasets writes their cached chunks, so their failures matter too.

@@ -59,6 +59,11 @@ public:
   void set_attribute(const std::string& object_path, const std::string& name, double value);
   void set_attribute(const std::string& object_path, const std::string& name, std::int64_t value);
 
+  // A fixed 2-D dataset (rows x cols, row-major) at `dataset_path` ("/readout/weights"),
+  // written once; missing groups are created. Stored as float32 when `as_float`.
+  void write_matrix(const std::string& dataset_path, const double* data, std::uint64_t rows,
+                    std::uint64_t cols, bool as_float = false);
+
   // Writes everything out and closes the file; later calls do nothing.
   void close();
 

@@ -12,7 +12,7 @@ packages=(
   python3 python3-h5py python3-matplotlib python3-numpy
   python3-brian python3-scipy time
   clang libclang-rt-14-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist zlib1g-dev
 )
 
 missing=()
