@@ -966,9 +966,15 @@ GridLayout Validator::layout(const toml::table& t, const std::string& key, const
   for (std::size_t k = 0; k < 3; ++k)
     g.dims[k] = static_cast<std::uint32_t>(
         integer(*a.get(k), key + ".dims[" + std::to_string(k) + "]", 1, 4294967295LL));
+  // Appended piecewise: GCC 12 reports a false -Wrestrict for "[" + std::string&&.
   auto dims_text = [](const GridLayout& l) {
-    return "[" + std::to_string(l.dims[0]) + ", " + std::to_string(l.dims[1]) + ", " +
-           std::to_string(l.dims[2]) + "]";
+    std::string text = "[";
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (k > 0) text += ", ";
+      text += std::to_string(l.dims[k]);
+    }
+    text += "]";
+    return text;
   };
   if (g.points() > 4294967295ULL)
     fail(dn, key + ".dims", "the grid " + dims_text(g) + " has more than 2^32 - 1 points");
