@@ -1720,7 +1720,8 @@ RecordSpec Validator::weights_record(const toml::table& t, const std::string& pr
 }
 
 void Validator::build(const toml::table& doc, Experiment& ex) {
-  check_keys(doc, "", {"run", "population", "projection", "input", "modulator", "record"},
+  // [sweep] is glia sweep's (io/sweep.hpp): a run of the same file ignores it.
+  check_keys(doc, "", {"run", "population", "projection", "input", "modulator", "record", "sweep"},
              "unknown section");
   run(doc, ex.run);
   const auto pops = tables(doc, "population");
