@@ -160,6 +160,22 @@ int logged_exit_code(const std::string& log) {
   return std::atoi(tail.c_str() + at + marker.size());
 }
 
+// The resolved experiment without its [sweep] tables (TomlWriter's text: one header per
+// line), so that a sweep given more samples or seeds still recognises its done points.
+std::string without_sweep(const std::string& resolved) {
+  std::istringstream in(resolved);
+  std::string out, line;
+  bool skip = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '[')
+      skip = line.rfind("[sweep]", 0) == 0 || line.rfind("[sweep.", 0) == 0;
+    else if (line.rfind("sweep = ", 0) == 0)
+      continue;
+    if (!skip) out += line + "\n";
+  }
+  return out;
+}
+
 std::string first_difference(const std::string& a, const std::string& b) {
   std::istringstream x(a), y(b);
   std::string la, lb;
@@ -193,12 +209,13 @@ public:
            spec().describe(p) + ")";
   }
 
-  // The resolved experiment of a point: what its file's "experiment" attribute holds.
+  // The resolved experiment of a point, [sweep] left out: what its file's "experiment"
+  // attribute holds.
   std::string resolved(const SweepPoint& p) const {
     std::vector<std::string> all = opt_.overrides;
     const auto extra = spec().overrides(p);
     all.insert(all.end(), extra.begin(), extra.end());
-    return parse_experiment(plan_.text, opt_.experiment, all).resolved_text;
+    return without_sweep(parse_experiment(plan_.text, opt_.experiment, all).resolved_text);
   }
 
   // Whether the point's output is there and whole. Throws InputError when it holds a run
@@ -207,14 +224,27 @@ public:
     const std::string path = file(p, ".h5");
     std::error_code ec;
     if (!fs::exists(path, ec)) return false;
-    const PointFile& pf = point_file(path);
+    const PointFile pf = point_file(path);
     if (!pf.readable || pf.status != "complete") return false;
-    const std::string now = resolved(p);
-    if (pf.experiment != now)
+    const std::string now = resolved(p), then = without_sweep(pf.experiment);
+    if (then != now)
       throw InputError(path + ": holds a run of another experiment than " + label(p) + " (" +
-                       first_difference(pf.experiment, now) +
+                       first_difference(then, now) +
                        "): remove it, or give glia sweep another -o directory");
     return true;
+  }
+
+  // --dry-run: the shard's points and what a run would do with each.
+  void list() {
+    say("glia sweep: %s: %s\n", opt_.experiment.c_str(), spec().describe().c_str());
+    for (const auto& p : spec().points) {
+      if (!shard_.mine(p)) continue;
+      const int code = logged_exit_code(file(p, ".log"));
+      const std::string what = done(p)    ? "done"
+                               : code > 0 ? "to run again (exit code " + std::to_string(code) + ")"
+                                          : "to run";
+      say("%s: %s\n", label(p).c_str(), what.c_str());
+    }
   }
 
   int run() {
@@ -311,7 +341,7 @@ private:
 
   // Point files are read once per version (mtime and size), so rewriting the summary
   // after each point opens only the files that are new.
-  const PointFile& point_file(const std::string& path) {
+  PointFile point_file(const std::string& path) {
     std::lock_guard lock(hdf5_mutex_);
     struct stat st {};
     ::stat(path.c_str(), &st);
@@ -338,10 +368,13 @@ private:
   }
 
   void run_point(const SweepPoint& p, int slot) {
-    Outcome& out = outcomes_[index(p)];
+    auto set = [&](Outcome::State state, int code) {
+      std::lock_guard lock_summary(summary_mutex_); // write_summary reads it from other slots
+      outcomes_[index(p)] = {state, code};
+    };
     const int lock = lock_point(p);
     if (lock < 0) {
-      out.state = Outcome::State::busy;
+      set(Outcome::State::busy, -1);
       say("%s left to the process running it (another shard, or a sweep still stopping)\n",
           label(p).c_str());
       return;
@@ -349,7 +382,7 @@ private:
     // Another shard may have finished it between the scan and the lock.
     if (done(p)) {
       ::close(lock);
-      out = {Outcome::State::done, 0};
+      set(Outcome::State::done, 0);
       say("%s skipped: done already (%s)\n", label(p).c_str(), file(p, ".h5").c_str());
       return;
     }
@@ -380,7 +413,7 @@ private:
     const std::string head = "glia sweep: " + label(p) + "\nglia sweep: " + command + "\n";
     if (::write(log_fd, head.data(), head.size()) < 0) { /* the log is a courtesy */
     }
-    out.state = Outcome::State::running;
+    set(Outcome::State::running, -1);
     const auto start = std::chrono::steady_clock::now();
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -409,7 +442,7 @@ private:
     ::close(log_fd);
     if (pid < 0) {
       ::close(lock);
-      out = {Outcome::State::failed, 127};
+      set(Outcome::State::failed, 127);
       say("%s failed: cannot start glia run: %s\n", label(p).c_str(), std::strerror(errno));
       return;
     }
@@ -430,16 +463,16 @@ private:
     if (code == 0) renamed = ::rename(partial.c_str(), final_path.c_str()) == 0;
     ::close(lock); // after the rename: whoever takes the lock next sees the point done
     if (renamed) {
-      out = {Outcome::State::done, 0};
+      set(Outcome::State::done, 0);
       say("%s done in %s\n", label(p).c_str(), format_seconds(secs).c_str());
     } else if (g_stop != 0 && (code == 128 + g_stop || code == 128 + SIGKILL)) {
       fs::remove(partial, ec); // it runs again from the start
       fs::remove(file(p, ".partial.ckpt.h5"), ec);
-      out = {Outcome::State::stopped, code};
+      set(Outcome::State::stopped, code);
       say("%s stopped by %s; it runs again next time\n", label(p).c_str(),
           signal_name(g_stop).c_str());
     } else {
-      out = {Outcome::State::failed, code == 0 ? kExitFailure : code};
+      set(Outcome::State::failed, code == 0 ? kExitFailure : code);
       std::string text = label(p) + " failed: exit code " + std::to_string(code);
       const std::string meaning = code == 0 ? "no output file " + partial : exit_meaning(code);
       if (!meaning.empty()) text += " (" + meaning + ")";
@@ -473,7 +506,7 @@ private:
       std::error_code ec;
       const std::string path = file(p, ".h5");
       if (fs::exists(path, ec)) {
-        const PointFile& pf = point_file(path);
+        const PointFile pf = point_file(path);
         if (pf.readable && pf.status == "complete") {
           r.status = "done";
           r.exit_code = 0;
@@ -507,7 +540,7 @@ private:
   SweepPlan plan_;
   fs::path dir_;
   Shard shard_;
-  std::vector<Outcome> outcomes_; // per point; each written by the one slot running it
+  std::vector<Outcome> outcomes_; // per point; written under summary_mutex_ once running
   std::mutex print_mutex_, hdf5_mutex_, summary_mutex_;
   std::map<std::string, std::pair<std::pair<long long, long long>, PointFile>> files_;
 };
@@ -531,16 +564,13 @@ int sweep_command(const SweepOptions& opt) {
     return kExitBadInput;
   }
   if (opt.dry_run) {
-    const SweepSpec& s = plan->sweep;
-    std::printf("glia sweep: %s: %s\n", opt.experiment.c_str(), s.describe().c_str());
-    for (const auto& p : s.points) {
-      if (!shard.mine(p)) continue;
-      std::error_code ec;
-      const bool there = fs::exists(dir / (p.stem() + ".h5"), ec);
-      std::printf("point %d/%zu (%s)%s\n", p.number, s.points.size(), s.describe(p).c_str(),
-                  there ? " [output exists]" : "");
+    try {
+      Sweep(opt, std::move(*plan), dir, shard).list();
+      return kExitOk;
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "glia: error: %s\n", e.what());
+      return kExitBadInput;
     }
-    return kExitOk;
   }
   try {
     std::error_code ec;

@@ -27,6 +27,8 @@ namespace {
 // Random draws of a sweep: StreamKind values are the engine's; this one is the
 // sweep's own, outside their range, so no network draws the same numbers.
 constexpr std::uint32_t kSweepStream = 0x53575050u; // "SWPP"
+// More points than any cluster runs from one file; the list itself stays small.
+constexpr std::size_t kMaxPoints = 1000000;
 
 std::string float_text(double v) {
   if (std::isnan(v)) return "nan";
@@ -240,13 +242,15 @@ public:
     // sample c's value of key j from the counter (c, j), so the list depends only on
     // sample_seed, whatever the shard or the number of samples.
     std::vector<std::vector<std::string>> combos;
+    std::size_t total = random ? static_cast<std::size_t>(s.samples) : 1;
+    for (const auto& k : keys) {
+      if (!random) total *= k.values.size();
+      if (total * s.seeds.size() > kMaxPoints)
+        fail(s.where, "sweep",
+             "more than " + std::to_string(kMaxPoints) +
+                 " points (combinations x seeds): split the sweep into several files");
+    }
     if (!random) {
-      std::size_t total = 1;
-      for (const auto& k : keys) {
-        total *= k.values.size();
-        if (total > 10000000)
-          fail(s.where, "sweep.values", "the grid has more than 10 million combinations");
-      }
       for (std::size_t c = 0; c < total; ++c) {
         std::vector<std::string> combo(keys.size());
         std::size_t rest = c;
@@ -266,8 +270,6 @@ public:
         combos.push_back(std::move(combo));
       }
     }
-    if (combos.size() * s.seeds.size() > 10000000)
-      fail(s.where, "sweep", "more than 10 million points");
     int number = 1;
     for (std::size_t c = 0; c < combos.size(); ++c)
       for (const std::uint32_t seed : s.seeds) {

@@ -313,6 +313,8 @@ TEST_CASE("sweep: every point runs, the summary lists its values and metrics, do
     CHECK(fs::exists(out + "/" + stem + ".log"));
   }
   CHECK(!fs::exists(out + "/point_0005_seed_1.h5"));
+  // What the failed run wrote up to the NaN guard's stop is kept apart.
+  CHECK(read_attribute(out + "/point_0005_seed_1.failed.h5", "/metrics", "simulated_ms") > 0);
   CHECK_THAT(text, Catch::Contains("point 3/6 (seed 1, input.drive.weight=0.2) done in"));
   CHECK_THAT(text, Catch::Contains("point 5/6 (seed 1, input.drive.weight=-1e+308) failed: exit "
                                    "code 3 (non-finite state)") &&
@@ -348,6 +350,15 @@ TEST_CASE("sweep: every point runs, the summary lists its values and metrics, do
   CHECK(rates[1] > rates[0] + 10); // twice the drive, a higher rate
   CHECK(read_csv(out + "/summary.csv")[0].at("rate_E_hz") !=
         read_csv(out + "/summary.csv")[1].at("rate_E_hz")); // the seeds differ
+
+  // --dry-run lists what a run would do, and runs nothing.
+  const RunResult dry = run_glia("sweep " + file + " -o " + out + " --dry-run", dir);
+  CHECK(dry.code == 0);
+  CHECK_THAT(dry.out, Catch::Contains("point 1/6 (seed 1, input.drive.weight=0.1): done") &&
+                          Catch::Contains("point 5/6 (seed 1, input.drive.weight=-1e+308): to "
+                                          "run again (exit code 3)"));
+  CHECK(run_glia("sweep " + file + " -o " + (dir / "none") + " --dry-run", dir).code == 0);
+  CHECK(!fs::exists(dir / "none"));
 
   // Re-run: the four done points are skipped (files untouched), the failed ones retried.
   const auto before = mtime(out + "/point_0001_seed_1.h5");
@@ -474,4 +485,31 @@ TEST_CASE("sweep: SIGTERM stops the running points cleanly and the summary says 
     CHECK(e.path().extension() != ".h5"); // nothing done, nothing half-written left
   }
   CHECK(processes_mentioning(out).empty());
+}
+
+TEST_CASE("sweep: a random sweep given more samples keeps the points it has done", "[sweep]") {
+  ScratchDir dir("sweep-more");
+  const std::string table = "\n[sweep]\nmode = \"random\"\nsamples = K\n[sweep.values]\n"
+                            "\"input.drive.weight\" = { dist = \"uniform\", low = 0.1, high = "
+                            "0.2 }\n";
+  auto file = [&](int samples) {
+    std::string t = table;
+    t.replace(t.find('K'), 1, std::to_string(samples));
+    return dir.write("exp.toml", kNetwork + t);
+  };
+  const std::string out = dir / "sweep";
+  CHECK(run_glia("sweep " + file(2) + " -o " + out, dir).code == 0);
+  const auto first = mtime(out + "/point_0002_seed_7.h5");
+  const RunResult more = run_glia("sweep " + file(3) + " -o " + out, dir);
+  INFO(more.out << more.err);
+  CHECK(more.code == 0);
+  CHECK_THAT(more.out, Catch::Contains("3 of 3 points done (2 skipped)"));
+  CHECK(mtime(out + "/point_0002_seed_7.h5") == first);
+  const auto rows = read_csv(out + "/summary.csv");
+  REQUIRE(rows.size() == 3);
+  for (const Row& r : rows) {
+    CHECK(r.at("status") == "done");
+    CHECK(std::stod(r.at("input.drive.weight")) >= 0.1);
+    CHECK(std::stod(r.at("input.drive.weight")) <= 0.2);
+  }
 }
