@@ -351,6 +351,14 @@ TEST_CASE("sweep: every point runs, the summary lists its values and metrics, do
   CHECK(read_csv(out + "/summary.csv")[0].at("rate_E_hz") !=
         read_csv(out + "/summary.csv")[1].at("rate_E_hz")); // the seeds differ
 
+  // A point is what glia run computes with the point's overrides, spike for spike.
+  const std::string alone = dir / "alone.h5";
+  REQUIRE(
+      run_glia("run " + file + " -q -o " + alone + " --set input.drive.weight=0.2 --set run.seed=1",
+               dir)
+          .code == 0);
+  check_same_output(alone, out + "/point_0003_seed_1.h5", {"E"});
+
   // --dry-run lists what a run would do, and runs nothing.
   const RunResult dry = run_glia("sweep " + file + " -o " + out + " --dry-run", dir);
   CHECK(dry.code == 0);
