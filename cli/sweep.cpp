@@ -436,6 +436,9 @@ private:
       dfl.sa_handler = SIG_DFL;
       ::sigaction(SIGINT, &dfl, nullptr);
       ::sigaction(SIGTERM, &dfl, nullptr);
+      sigset_t none; // whatever this thread had blocked, glia run must see its signals
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::execv("/proc/self/exe", argv.data());
       ::_exit(127);
     }

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 
 #include <chrono>
 #include <filesystem>
@@ -520,4 +522,30 @@ TEST_CASE("sweep: a random sweep given more samples keeps the points it has done
     CHECK(std::stod(r.at("input.drive.weight")) >= 0.1);
     CHECK(std::stod(r.at("input.drive.weight")) <= 0.2);
   }
+}
+
+TEST_CASE("sweep: a point locked by another process is left to it", "[sweep]") {
+  ScratchDir dir("sweep-lock");
+  const std::string file = dir.write(
+      "exp.toml", kNetwork + "\n[sweep]\n[sweep.values]\n\"input.drive.weight\" = [0.1, 0.2]\n");
+  const std::string out = dir / "sweep";
+  fs::create_directories(out + "/.lock");
+  // As a glia run of another sweep process would hold it.
+  const int fd =
+      ::open((out + "/.lock/point_0002_seed_7.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  const RunResult held = run_glia("sweep " + file + " -o " + out, dir);
+  INFO(held.out << held.err);
+  CHECK(held.code == 1);
+  CHECK_THAT(held.out, Catch::Contains("point 2/2 (seed 7, input.drive.weight=0.2) left to the "
+                                       "process running it") &&
+                           Catch::Contains("1 of 2 points done (0 skipped), 0 failed, 1 run by "
+                                           "another process"));
+  CHECK(fs::exists(out + "/point_0001_seed_7.h5"));
+  CHECK(!fs::exists(out + "/point_0002_seed_7.h5"));
+  ::close(fd); // released: the next sweep takes it
+  const RunResult free = run_glia("sweep " + file + " -o " + out, dir);
+  CHECK(free.code == 0);
+  CHECK(fs::exists(out + "/point_0002_seed_7.h5"));
 }
