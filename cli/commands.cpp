@@ -11,6 +11,7 @@
 #include "io/hdf5_output.hpp"
 #include "io/memory_estimate.hpp"
 #include "io/network_builder.hpp"
+#include "io/sweep.hpp"
 #include "neurons/registry.hpp"
 #include "plasticity/modulator.hpp"
 #include "plasticity/rule.hpp"
@@ -501,8 +502,11 @@ int run_command(const RunOptions& opt) {
 
 int check_command(const CheckOptions& opt) {
   Experiment ex;
+  std::optional<SweepSpec> sweep;
   try {
     ex = load_experiment(opt.experiment, opt.overrides);
+    sweep = parse_sweep(ex.source_text, opt.experiment, ex.run.seed);
+    if (sweep) validate_sweep(*sweep, ex.source_text, opt.experiment, opt.overrides);
   } catch (const InputError& e) {
     return report(e);
   }
@@ -526,6 +530,7 @@ int check_command(const CheckOptions& opt) {
     for (const auto& p : ex.features.populations) std::printf(" %s", p.c_str());
     std::printf("; readout: softmax, %u epochs\n", ex.readout.epochs);
   }
+  if (sweep) std::printf("  sweep: %s\n", sweep->describe().c_str());
   const int threads = resolve_threads(ex, opt.threads);
   std::printf("  memory: %s with %d thread(s)\n", describe_memory(ex, threads, false).c_str(),
               threads);

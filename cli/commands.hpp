@@ -25,7 +25,17 @@ struct CheckOptions {
   int threads = 0;
 };
 
+struct SweepOptions {
+  std::string experiment;
+  std::string output; // directory (default: results/<experiment name>_sweep)
+  std::vector<std::string> overrides;
+  int jobs = 0;      // points at once; 0: hardware threads / threads_per_point
+  std::string shard; // "i/n"; empty: every point
+  bool dry_run = false;
+};
+
 int run_command(const RunOptions& opt);
+int sweep_command(const SweepOptions& opt);
 int check_command(const CheckOptions& opt);
 int info_command(const std::string& model);
 

@@ -1,7 +1,8 @@
-// The glia command line: run, check and info.
+// The glia command line: run, sweep, check and info.
 //   glia run FILE [-o OUT.h5] [--set key=value]... [--threads N] [--quiet]
 //            [--checkpoint-every MS] [--checkpoint CKPT] [--max-wall S] [--ignore-memory-limit]
 //   glia run --resume CKPT [FILE] [--set key=value]... [--threads N] ...
+//   glia sweep FILE [-o DIR] [--jobs N] [--shard i/n] [--set key=value]... [--dry-run]
 //   glia check FILE [--set key=value]... [--threads N]
 //   glia info [MODEL]
 // Exit codes (cli/run_control.hpp): 0 success, 1 I/O and other failures, 2 bad input
@@ -49,6 +50,27 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--ignore-memory-limit", run.ignore_memory_limit,
                     "run even if the memory estimate exceeds the memory available");
 
+  glia::SweepOptions sweep;
+  auto* sweep_cmd = app.add_subcommand(
+      "sweep", "Run every point of an experiment's [sweep] table, one glia run per point");
+  sweep_cmd->add_option("file", sweep.experiment, "experiment file (TOML) with a [sweep] table")
+      ->required();
+  sweep_cmd->add_option("-o,--output", sweep.output,
+                        "directory for the points' files and summary.csv (default: "
+                        "results/<experiment name>_sweep)");
+  sweep_cmd
+      ->add_option("--set", sweep.overrides,
+                   "override a value of every point: key=value (repeatable)")
+      ->take_all();
+  sweep_cmd
+      ->add_option("--jobs", sweep.jobs,
+                   "points run at once (default: hardware threads / threads_per_point)")
+      ->check(CLI::PositiveNumber);
+  sweep_cmd->add_option("--shard", sweep.shard,
+                        "run only part i of n (1-based): the points whose number - 1 is i - 1 "
+                        "modulo n");
+  sweep_cmd->add_flag("--dry-run", sweep.dry_run, "list the points and exit");
+
   glia::CheckOptions check;
   auto* check_cmd = app.add_subcommand("check", "Validate an experiment file without running it");
   check_cmd->add_option("file", check.experiment, "experiment file (TOML)")->required();
@@ -69,6 +91,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) return glia::run_command(run);
+    if (*sweep_cmd) return glia::sweep_command(sweep);
     if (*check_cmd) return glia::check_command(check);
     if (*info_cmd) return glia::info_command(model);
   } catch (const std::exception& e) {

@@ -1895,9 +1895,10 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
 }
 
 void Validator::build(const toml::table& doc, Experiment& ex) {
+  // [sweep] is glia sweep's (io/sweep.hpp): a run of the same file ignores it.
   check_keys(doc, "",
              {"run", "population", "projection", "input", "modulator", "record", "dataset",
-              "training", "features", "readout"},
+              "training", "features", "readout", "sweep"},
              "unknown section");
   run(doc, ex.run);
   const auto pops = tables(doc, "population");
