@@ -1,7 +1,9 @@
 // The memory guard: the estimate made from the experiment before building is within
 // 25 % of the peak resident memory the run then measures (full-size brunel.toml with 1
-// and 2 threads, Brunel + STDP with and without checkpoints, COBA), and a network too
-// large for the machine is refused in moments, before anything is allocated.
+// and 2 threads, Brunel + STDP with and without checkpoints, COBA, the microcircuit at
+// 10 %), and a network too large for the machine is refused in moments, before anything
+// is allocated.
+#include "microcircuit_scaled.hpp"
 #include "run_glia.hpp"
 
 #include "io/experiment.hpp"
@@ -17,20 +19,24 @@ using namespace glia::test;
 
 namespace {
 
-void check_estimate(const std::string& name, int threads, bool checkpoints) {
+// `overrides` (--set) replace the default run.duration=20.
+void check_estimate(const std::string& name, int threads, bool checkpoints,
+                    std::vector<std::string> overrides = {"run.duration=20"}) {
   INFO(name << ", " << threads << " thread(s)" << (checkpoints ? ", checkpoints" : ""));
   ScratchDir dir("memory");
   const std::string file = source_path("experiments/" + name + ".toml");
   const std::string out = dir / "m.h5";
+  std::string set;
+  for (const auto& o : overrides) set += " --set " + o;
   const RunResult r =
-      run_glia("run " + file + " -q -o " + out + " --set run.duration=20 --threads " +
-                   std::to_string(threads) + (checkpoints ? " --checkpoint-every 10" : ""),
+      run_glia("run " + file + " -q -o " + out + set + " --threads " + std::to_string(threads) +
+                   (checkpoints ? " --checkpoint-every 10" : ""),
                dir);
   INFO(r.err);
   REQUIRE(r.code == 0);
   const double peak = read_attribute(out, "/metrics", "peak_rss_bytes");
   const double estimate =
-      estimate_memory(load_experiment(file, {"run.duration=20"}), threads, checkpoints).total();
+      estimate_memory(load_experiment(file, overrides), threads, checkpoints).total();
   INFO("estimate " << estimate / (1 << 20) << " MiB, measured peak " << peak / (1 << 20) << " MiB");
   CHECK(estimate == Approx(peak).epsilon(0.25));
 }
@@ -47,6 +53,9 @@ TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
   check_estimate("brunel_stdp", 1, false);
   check_estimate("brunel_stdp", 1, true);
   check_estimate("coba", 2, false);
+  // fixed_total_number and drawn weights and delays: the microcircuit at 10 % (29.9 M synapses).
+  const Experiment mc = load_experiment(source_path("experiments/microcircuit.toml"));
+  check_estimate("microcircuit", 2, false, microcircuit_scaled(mc, 0.1, 20.0));
 }
 
 TEST_CASE("a network too large for the machine is refused before it is built", "[memory]") {
