@@ -27,7 +27,7 @@ void check_estimate(const std::string& name, int threads, bool checkpoints,
   const std::string file = source_path("experiments/" + name + ".toml");
   const std::string out = dir / "m.h5";
   std::string set;
-  for (const auto& o : overrides) set += " --set " + o;
+  for (const auto& o : overrides) set += " --set '" + o + "'"; // "L23E->L4E" is no redirection
   const RunResult r =
       run_glia("run " + file + " -q -o " + out + set + " --threads " + std::to_string(threads) +
                    (checkpoints ? " --checkpoint-every 10" : ""),
