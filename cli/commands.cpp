@@ -550,7 +550,7 @@ int info_command(const std::string& model) {
     for (const auto& m : reg.models())
       std::printf("  %-14s %s\n", std::string(m.name).c_str(), std::string(m.doc).c_str());
     std::printf("\nconnection rules: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
-                "fixed_outdegree, distance, explicit\n");
+                "fixed_outdegree, fixed_total_number, distance, explicit\n");
     std::printf("inputs: poisson, spike_times, dc, step_current, noise\n");
     std::printf("backends: cpu, cuda (%s", gpu::cuda_build_description().c_str());
     if (gpu::cuda_compiled()) {

@@ -1044,8 +1044,8 @@ void Validator::branching(const toml::table& doc, Experiment& ex) const {
 ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
                                const PopulationSpec& pre, const PopulationSpec& post) const {
   static const std::vector<std::string> rules = {
-      "all_to_all",      "one_to_one", "fixed_probability", "fixed_indegree",
-      "fixed_outdegree", "distance",   "explicit"};
+      "all_to_all",      "one_to_one",         "fixed_probability", "fixed_indegree",
+      "fixed_outdegree", "fixed_total_number", "distance",          "explicit"};
   ConnectSpec c;
   const toml::node& rule_node = required(t, prefix, "rule", " (one of " + quoted_list(rules) + ")");
   const std::string rule = choice(rule_node, prefix + ".rule", rules, "connection rule");
@@ -1056,6 +1056,7 @@ ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
   if (rule == "fixed_probability") keys.push_back("p");
   if (rule == "fixed_indegree") keys.push_back("indegree");
   if (rule == "fixed_outdegree") keys.push_back("outdegree");
+  if (rule == "fixed_total_number") keys.push_back("N");
   if (rule == "explicit") keys.push_back("file");
   check_keys(t, prefix, keys, "unknown key for rule '" + rule + "'");
   if (const auto* n = t.get("autapses")) c.autapses = boolean(*n, prefix + ".autapses");
@@ -1088,6 +1089,22 @@ ConnectSpec Validator::connect(const toml::table& t, const std::string& prefix,
            std::string(k) + " " + std::to_string(c.degree) + " is more than the " +
                std::to_string(available) + " distinct " + (in ? "sources" : "targets") +
                " in population '" + other.name + "' (multapses = false" +
+               (self && !c.autapses ? ", autapses = false)" : ")"));
+  } else if (rule == "fixed_total_number") {
+    c.rule = ConnectSpec::Rule::fixed_total_number;
+    const toml::node& n = required(t, prefix, "N", " (the number of synapses)");
+    c.total = static_cast<std::uint64_t>(integer(n, prefix + ".N", 0, 4294967295LL));
+    const std::uint64_t pool = pre.size - (self && !c.autapses ? 1u : 0u);
+    if (c.total > 0 && pool == 0)
+      fail(n, prefix + ".N",
+           "population '" + pre.name + "' has no source neuron to connect from" +
+               (self && !c.autapses ? " (autapses = false)" : ""));
+    // Without multapses every synapse needs a pair of its own.
+    if (!c.multapses && c.total > pool * post.size)
+      fail(n, prefix + ".N",
+           "N " + std::to_string(c.total) + " is more than the " +
+               std::to_string(pool * post.size) + " distinct pairs of '" + pre.name + "' and '" +
+               post.name + "' (multapses = false" +
                (self && !c.autapses ? ", autapses = false)" : ")"));
   } else if (rule == "distance") {
     c.rule = ConnectSpec::Rule::distance;

@@ -96,6 +96,8 @@ double expected_synapses(const ProjectionSpec& p, double n_pre, double n_post) {
     return static_cast<double>(c.degree) * n_post;
   case ConnectSpec::Rule::fixed_outdegree:
     return static_cast<double>(c.degree) * n_pre;
+  case ConnectSpec::Rule::fixed_total_number:
+    return static_cast<double>(c.total);
   case ConnectSpec::Rule::explicit_list:
     return static_cast<double>(c.targets.size());
   case ConnectSpec::Rule::distance:

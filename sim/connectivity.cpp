@@ -39,11 +39,78 @@ void choose(const Stream& s, std::uint32_t owner, std::uint32_t k, std::uint32_t
   }
 }
 
+// Inversion of the uniform u over a discrete unimodal distribution on [lo, hi], taking
+// the outcomes in the order mode, mode + 1, mode - 1, mode + 2, ... (any fixed order of
+// the outcomes is an exact inversion; this one costs about a standard deviation of steps).
+// Each probability comes from its neighbour's: up(k) = P(k + 1) / P(k).
+template <class Up>
+std::uint64_t invert_from_mode(double u, std::uint64_t lo, std::uint64_t hi, std::uint64_t mode,
+                               double log_p_mode, Up&& up) {
+  const double p_mode = std::exp(log_p_mode);
+  u -= p_mode;
+  if (u <= 0.0) return mode;
+  double p_hi = p_mode, p_lo = p_mode;
+  std::uint64_t k_hi = mode, k_lo = mode;
+  while (k_hi < hi || k_lo > lo) {
+    if (k_hi < hi) {
+      p_hi *= up(k_hi);
+      ++k_hi;
+      if ((u -= p_hi) <= 0.0) return k_hi;
+    } else {
+      p_hi = 0.0;
+    }
+    if (k_lo > lo) {
+      p_lo /= up(k_lo - 1);
+      --k_lo;
+      if ((u -= p_lo) <= 0.0) return k_lo;
+    } else {
+      p_lo = 0.0;
+    }
+    // What is left is below the rounding of the probabilities summed so far.
+    if (p_hi + p_lo < 1e-17 * p_mode) break;
+  }
+  return mode;
+}
+
+double log_choose(double n, double k) {
+  return std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0);
+}
+
+// Binomial(n, p), 0 < p < 1.
+std::uint64_t binomial(double u, std::uint64_t n, double p) {
+  const double dn = static_cast<double>(n);
+  const auto mode = std::min<std::uint64_t>(n, static_cast<std::uint64_t>((dn + 1.0) * p));
+  const double km = static_cast<double>(mode);
+  const double log_p = log_choose(dn, km) + km * std::log(p) + (dn - km) * std::log1p(-p);
+  const double odds = p / (1.0 - p);
+  return invert_from_mode(u, 0, n, mode, log_p, [&](std::uint64_t k) {
+    const double dk = static_cast<double>(k);
+    return (dn - dk) / (dk + 1.0) * odds;
+  });
+}
+
+// Hypergeometric: good ones among n drawn without replacement from `all`, `good` of them good.
+std::uint64_t hypergeometric(double u, std::uint64_t n, std::uint64_t good, std::uint64_t all) {
+  const std::uint64_t bad = all - good;
+  const std::uint64_t lo = n > bad ? n - bad : 0, hi = std::min(n, good);
+  const double dn = static_cast<double>(n), dg = static_cast<double>(good);
+  const double db = static_cast<double>(bad), da = static_cast<double>(all);
+  const auto guess = static_cast<std::uint64_t>((dn + 1.0) * (dg + 1.0) / (da + 2.0));
+  const std::uint64_t mode = std::clamp(guess, lo, hi);
+  const double km = static_cast<double>(mode);
+  const double log_p = log_choose(dg, km) + log_choose(db, dn - km) - log_choose(da, dn);
+  return invert_from_mode(u, lo, hi, mode, log_p, [&](std::uint64_t k) {
+    const double dk = static_cast<double>(k);
+    return (dg - dk) * (dn - dk) / ((dk + 1.0) * (db - dn + dk + 1.0));
+  });
+}
+
 // Calls emit(source, target, key_a, key_b) for every synapse whose target lies in
-// [lo, hi). For target-major rules, targets come in ascending order.
+// [lo, hi). For target-major rules, targets come in ascending order. `degrees`: the
+// per-target counts of fixed_total_number.
 template <class F>
 void enumerate(const ConnectRequest& req, std::uint32_t lo, std::uint32_t hi,
-               std::vector<char>& mark, F&& emit) {
+               std::vector<char>& mark, const std::vector<std::uint32_t>& degrees, F&& emit) {
   const ConnectSpec& c = *req.spec;
   const Stream s{req.seed, stream_id(StreamKind::connect, req.index)};
   const bool no_self = req.same_population && !c.autapses;
@@ -62,6 +129,14 @@ void enumerate(const ConnectRequest& req, std::uint32_t lo, std::uint32_t hi,
     const std::uint32_t m = n_pre - (no_self ? 1 : 0);
     for (std::uint32_t t = lo; t < hi; ++t)
       choose(s, t, c.degree, m, c.multapses, mark, [&](std::uint32_t x, std::uint32_t ord) {
+        emit(no_self && x >= t ? x + 1 : x, t, t, ord);
+      });
+    break;
+  }
+  case Rule::fixed_total_number: {
+    const std::uint32_t m = n_pre - (no_self ? 1 : 0);
+    for (std::uint32_t t = lo; t < hi; ++t)
+      choose(s, t, degrees[t], m, c.multapses, mark, [&](std::uint32_t x, std::uint32_t ord) {
         emit(no_self && x >= t ? x + 1 : x, t, t, ord);
       });
     break;
@@ -148,6 +223,14 @@ void check(const ConnectRequest& req) {
       fail("degree " + std::to_string(c.degree) + " exceeds the " + std::to_string(pool) +
            " candidate neurons without multapses");
   }
+  if (c.rule == Rule::fixed_total_number) {
+    const std::uint64_t pool = req.n_pre - (no_self ? 1 : 0);
+    if (c.total > 0 && (pool == 0 || req.n_post == 0)) fail("no candidate pairs to connect");
+    if (c.total > 0xFFFFFFFFull) fail("N = " + std::to_string(c.total) + " exceeds 2^32 - 1");
+    if (!c.multapses && c.total > pool * req.n_post)
+      fail("N = " + std::to_string(c.total) + " exceeds the " + std::to_string(pool * req.n_post) +
+           " distinct pairs without multapses");
+  }
   if (c.rule == Rule::distance) {
     if (!req.pre_pos || !req.post_pos || req.pre_pos->size() != req.n_pre ||
         req.post_pos->size() != req.n_post)
@@ -163,6 +246,27 @@ void check(const ConnectRequest& req) {
 }
 
 } // namespace
+
+std::vector<std::uint32_t> total_number_degrees(const Stream& s, std::uint64_t total,
+                                                std::uint32_t n_post, std::uint32_t pool,
+                                                bool multapses) {
+  std::vector<std::uint32_t> degrees(n_post, 0);
+  std::uint64_t left = total;
+  for (std::uint32_t t = 0; t < n_post && left > 0; ++t) {
+    const std::uint32_t targets_left = n_post - t;
+    std::uint64_t k = left;
+    if (targets_left > 1) {
+      const auto r = s.draw(t, 0, 5, 0);
+      const double u = u01(r[0], r[1]);
+      k = multapses
+              ? binomial(u, left, 1.0 / targets_left)
+              : hypergeometric(u, left, pool, static_cast<std::uint64_t>(pool) * targets_left);
+    }
+    degrees[t] = static_cast<std::uint32_t>(k);
+    left -= k;
+  }
+  return degrees;
+}
 
 void connect(Projection& proj, const ConnectRequest& req,
              const std::vector<std::pair<std::uint32_t, std::uint32_t>>& blocks) {
@@ -180,6 +284,11 @@ void connect(Projection& proj, const ConnectRequest& req,
   const Stream ws{req.seed, stream_id(StreamKind::weight, req.index)};
   const Stream ds{req.seed, stream_id(StreamKind::delay, req.index)};
   const bool sorted_rows = c.rule != Rule::fixed_outdegree && c.rule != Rule::explicit_list;
+  std::vector<std::uint32_t> degrees;
+  if (c.rule == Rule::fixed_total_number)
+    degrees = total_number_degrees(
+        Stream{req.seed, stream_id(StreamKind::connect, req.index)}, c.total, req.n_post,
+        req.n_pre - (req.same_population && !c.autapses ? 1 : 0), c.multapses);
 
   proj.blocks.assign(blocks.size(), SynapseBlock{});
   std::vector<std::uint16_t> block_max(blocks.size(), proj.delay);
@@ -192,7 +301,7 @@ void connect(Projection& proj, const ConnectRequest& req,
     // Pass 1: synapses per source row.
     blk.row.assign(static_cast<std::size_t>(req.n_pre) + 1, 0);
     enumerate(
-        req, blk.target_lo, blk.target_hi, mark,
+        req, blk.target_lo, blk.target_hi, mark, degrees,
         [&](std::uint32_t j, std::uint32_t, std::uint32_t, std::uint32_t) { ++blk.row[j + 1]; });
     std::partial_sum(blk.row.begin(), blk.row.end(), blk.row.begin());
     const std::uint64_t n = blk.row.back();
@@ -202,7 +311,7 @@ void connect(Projection& proj, const ConnectRequest& req,
     // Pass 2: the same draws again, now writing each synapse into its row.
     std::vector<std::uint64_t> fill(blk.row.begin(), blk.row.end() - 1);
     std::uint16_t dmax = proj.delay;
-    enumerate(req, blk.target_lo, blk.target_hi, mark,
+    enumerate(req, blk.target_lo, blk.target_hi, mark, degrees,
               [&](std::uint32_t j, std::uint32_t t, std::uint32_t ka, std::uint32_t kb) {
                 const std::uint64_t at = fill[j]++;
                 blk.target[at] = t;

@@ -559,3 +559,188 @@ TEST_CASE("delays are rounded to whole steps, at least one", "[engine][connectiv
     CHECK(b.proj.max_delay == 20);
   }
 }
+
+namespace {
+
+Request total_number(std::uint32_t n_pre, std::uint32_t n_post, std::uint64_t n, bool multapses,
+                     bool same = false, bool autapses = true) {
+  Request r;
+  r.spec.rule = Rule::fixed_total_number;
+  r.spec.total = n;
+  r.spec.multapses = multapses;
+  r.spec.autapses = autapses;
+  r.n_pre = n_pre;
+  r.n_post = n_post;
+  r.same = same;
+  return r;
+}
+
+// Mean and variance over seeds of target 0's count from total_number_degrees.
+void degree_moments(std::uint64_t total, std::uint32_t n_post, std::uint32_t pool, bool multapses,
+                    int seeds, double& mean, double& var) {
+  std::vector<double> k;
+  for (int seed = 0; seed < seeds; ++seed) {
+    const glia::Stream s{static_cast<std::uint32_t>(seed), 12345};
+    const auto d = glia::total_number_degrees(s, total, n_post, pool, multapses);
+    std::uint64_t sum = 0;
+    for (auto x : d) sum += x;
+    REQUIRE(sum == total);
+    k.push_back(d[0]);
+  }
+  double sd = 0.0;
+  mean_sd(k, mean, sd);
+  var = sd * sd;
+}
+
+} // namespace
+
+TEST_CASE("fixed_total_number makes exactly N synapses between uniform pairs",
+          "[engine][connectivity]") {
+  SECTION("with multapses: every synapse picks its source and target uniformly") {
+    const Built b = build(total_number(300, 200, 20000, true), 3);
+    REQUIRE(b.syn.size() == 20000);
+    // Multinomial counts: the chi-square of in- and out-degrees has m - 1 degrees of freedom.
+    check_uniform(in_degrees(b.syn, 200), 0.0);
+    check_uniform(out_degrees(b.syn, 300), 0.0);
+    // 20000 synapses over 60000 pairs repeat ~2900 pairs.
+    CHECK(multapses(b.syn) > 2000);
+  }
+  SECTION("without multapses: distinct pairs, counts multivariate hypergeometric") {
+    // 4000 of the 10000 pairs: a target's count has variance close to e (1 - 0.4).
+    const Built b = build(total_number(50, 200, 4000, false), 2);
+    REQUIRE(b.syn.size() == 4000);
+    CHECK(multapses(b.syn) == 0);
+    check_uniform(in_degrees(b.syn, 200), 0.4);
+    check_uniform(out_degrees(b.syn, 50), 0.4);
+    // Every pair: each target gets every source once.
+    const Built all = build(total_number(30, 20, 600, false), 3);
+    REQUIRE(all.syn.size() == 600);
+    CHECK(multapses(all.syn) == 0);
+    for (auto d : in_degrees(all.syn, 20)) CHECK(d == 30);
+  }
+  SECTION("same population without autapses") {
+    for (const bool multi : {true, false}) {
+      CAPTURE(multi);
+      const Built b = build(total_number(100, 100, 3000, multi, true, false), 3);
+      REQUIRE(b.syn.size() == 3000);
+      CHECK(autapses(b.syn) == 0);
+      if (!multi) CHECK(multapses(b.syn) == 0);
+    }
+    // With autapses allowed some appear (expected 3000 / 100 = 30).
+    CHECK(autapses(build(total_number(100, 100, 3000, true, true, true), 2).syn) > 10);
+    const Built all = build(total_number(20, 20, 380, false, true, false), 2);
+    CHECK(all.syn.size() == 380);
+    CHECK(autapses(all.syn) == 0);
+  }
+  SECTION("N = 0 and a single target") {
+    CHECK(build(total_number(40, 30, 0, true), 2).syn.empty());
+    const Built one = build(total_number(40, 1, 77, true), 1);
+    CHECK(one.syn.size() == 77);
+  }
+  SECTION("the same synapses for 1, 2 or 3 blocks, with drawn weights and delays") {
+    glia::Distribution w;
+    w.kind = glia::Distribution::Kind::normal;
+    w.mean = 87.8;
+    w.std = 8.78;
+    w.min = 0.0;
+    glia::Distribution d;
+    d.kind = glia::Distribution::Kind::normal;
+    d.mean = 1.5;
+    d.std = 0.75;
+    d.min = 0.05;
+    for (const bool multi : {true, false}) {
+      Request r = total_number(120, 97, 3000, multi, false);
+      r.weight = w;
+      r.delay = d;
+      check_same_for_any_split(r);
+      Request s = total_number(97, 97, 2500, multi, true, false);
+      s.weight = w;
+      s.delay = d;
+      check_same_for_any_split(s);
+    }
+  }
+  SECTION("impossible requests are refused") {
+    glia::Projection p;
+    Request r = total_number(20, 10, 201, false);
+    glia::ConnectRequest req;
+    req.spec = &r.spec;
+    req.n_pre = 20;
+    req.n_post = 10;
+    CHECK_THROWS_AS(glia::connect(p, req, glia::split_blocks(10, 1)), std::invalid_argument);
+    r = total_number(1, 1, 5, true, true, false); // no source but itself
+    req.n_pre = req.n_post = 1;
+    req.same_population = true;
+    CHECK_THROWS_AS(glia::connect(p, req, glia::split_blocks(1, 1)), std::invalid_argument);
+  }
+}
+
+TEST_CASE("fixed_total_number's per-target counts have the exact conditional laws",
+          "[engine][connectivity]") {
+  // Over 3000 seeds, target 0's count against the moments of its marginal law; the SE of a
+  // sample variance is about var sqrt(2 / (n - 1)) for these near-normal laws.
+  const int seeds = 3000;
+  auto check = [&](double mean, double var, double want_mean, double want_var) {
+    INFO("mean " << mean << " (want " << want_mean << "), var " << var << " (want " << want_var
+                 << ")");
+    CHECK(std::abs(mean - want_mean) < 4.0 * std::sqrt(want_var / seeds));
+    CHECK(std::abs(var / want_var - 1.0) < 4.0 * std::sqrt(2.0 / (seeds - 1)));
+  };
+  double m = 0, v = 0;
+  SECTION("binomial, p = 1/2 and large n") {
+    degree_moments(1000000, 2, 1, true, seeds, m, v);
+    check(m, v, 500000.0, 250000.0);
+  }
+  SECTION("binomial, small p (the microcircuit's regime)") {
+    degree_moments(2000000, 2000, 1, true, seeds, m, v);
+    check(m, v, 1000.0, 2000000.0 * (1.0 / 2000) * (1999.0 / 2000));
+  }
+  SECTION("binomial, small mean") {
+    degree_moments(300, 1000, 1, true, seeds, m, v);
+    check(m, v, 0.3, 300.0 * 0.001 * 0.999);
+  }
+  SECTION("hypergeometric") {
+    // 1200 of 2000 pairs, 1000 of them on target 0.
+    degree_moments(1200, 2, 1000, false, seeds, m, v);
+    check(m, v, 600.0, 1200.0 * 0.5 * 0.5 * 800.0 / 1999.0);
+    // 30000 of 50 * 1000 pairs.
+    degree_moments(30000, 1000, 50, false, seeds, m, v);
+    const double p = 50.0 / 50000.0;
+    check(m, v, 30.0, 30000.0 * p * (1 - p) * (50000.0 - 30000.0) / 49999.0);
+  }
+}
+
+TEST_CASE("delays from a clipped normal: redrawn below min, then rounded to steps",
+          "[engine][connectivity]") {
+  // The microcircuit's excitatory delays: N(1.5, 0.75) ms, redrawn below 0.05 ms (NEST's
+  // example sets min = dt / 2 so that the shortest delay rounds to one step).
+  Request r = indegree(400, 500, 100, true); // 50 000 synapses
+  glia::Distribution d;
+  d.kind = glia::Distribution::Kind::normal;
+  d.mean = 1.5;
+  d.std = 0.75;
+  d.min = 0.05;
+  r.delay = d;
+  const Built b = build(r, 2);
+  REQUIRE_FALSE(b.proj.constant_delay);
+  std::vector<double> ms;
+  for (const Syn& s : b.syn) ms.push_back(s.d * 0.1);
+  CHECK(*std::min_element(ms.begin(), ms.end()) == Approx(0.1)); // some round to one step
+  // Truncated normal moments (alpha = (0.05 - 1.5) / 0.75, no upper bound); rounding to the
+  // 0.1 ms grid adds dt^2 / 12 to the variance and leaves the mean.
+  const double al = (d.min - d.mean) / d.std, z = 1.0 - normal_cdf(al);
+  const double lam = normal_pdf(al) / z;
+  const double mean = d.mean + d.std * lam;
+  const double var = d.std * d.std * (1.0 + al * lam - lam * lam) + 0.01 / 12.0;
+  double m = 0, s = 0;
+  mean_sd(ms, m, s);
+  const double n = static_cast<double>(ms.size());
+  INFO("mean " << m << " (want " << mean << "), sd " << s << " (want " << std::sqrt(var) << ")");
+  CHECK(std::abs(m - mean) < 4.0 * std::sqrt(var / n));
+  CHECK(std::abs(s - std::sqrt(var)) < 4.0 * std::sqrt(var / (2.0 * n)));
+  // Below min nothing is kept: no delay under 0.05 ms could round to zero steps anyway,
+  // so the check is that the share of one-step delays is the truncated mass of [0.05, 0.15).
+  const double p1 = (normal_cdf((0.15 - d.mean) / d.std) - normal_cdf(al)) / z;
+  const double c1 =
+      static_cast<double>(std::count_if(ms.begin(), ms.end(), [](double x) { return x < 0.15; }));
+  CHECK(std::abs(c1 / n - p1) < 4.0 * std::sqrt(p1 * (1 - p1) / n) + 1.0 / n);
+}

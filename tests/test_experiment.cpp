@@ -631,6 +631,37 @@ connect = { rule = "one_to_one" }
                  "{ rule = \"fixed_indegree\", indegree = 11, multapses = false }");
   CHECK_THAT(error_of(degree), Contains("projection 'E->I'.connect.indegree: indegree 11 is more "
                                         "than the 10 distinct sources"));
+  // fixed_total_number: N is required, a whole number >= 0, and without multapses at most
+  // the number of distinct pairs; the other rules' keys are not its keys.
+  std::string total = sizes;
+  total.replace(total.find("{ rule = \"one_to_one\" }"), 23,
+                "{ rule = \"fixed_total_number\", N = 51, multapses = false }");
+  CHECK_THAT(error_of(total), StartsWith(at(total, "N = 51")) &&
+                                  Contains("projection 'E->I'.connect.N: N 51 is more than the 50 "
+                                           "distinct pairs of 'E' and 'I' (multapses = false)"));
+  std::string total_ok = total;
+  total_ok.replace(total_ok.find("N = 51"), 6, "N = 50");
+  const auto ex = parse_experiment(total_ok, "test.toml");
+  REQUIRE(ex.projections.size() == 1);
+  CHECK(ex.projections[0].connect.rule == glia::ConnectSpec::Rule::fixed_total_number);
+  CHECK(ex.projections[0].connect.total == 50);
+  CHECK_FALSE(ex.projections[0].connect.multapses);
+  std::string total_missing = sizes;
+  total_missing.replace(total_missing.find("{ rule = \"one_to_one\" }"), 23,
+                        "{ rule = \"fixed_total_number\" }");
+  CHECK_THAT(error_of(total_missing),
+             StartsWith(at(total_missing, "fixed_total_number")) &&
+                 Contains("projection 'E->I'.connect.N: required key missing (the number of "
+                          "synapses)"));
+  std::string total_negative = total;
+  total_negative.replace(total_negative.find("N = 51"), 6, "N = -3");
+  CHECK_THAT(error_of(total_negative),
+             StartsWith(at(total_negative, "N = -3")) && Contains("projection 'E->I'.connect.N"));
+  std::string total_key = total;
+  total_key.replace(total_key.find("N = 51"), 6, "indegree = 5");
+  CHECK_THAT(error_of(total_key), StartsWith(at(total_key, "indegree = 5")) &&
+                                      Contains("projection 'E->I'.connect.indegree") &&
+                                      Contains("unknown key for rule 'fixed_total_number'"));
   std::string no_weight = sizes;
   no_weight.erase(no_weight.find("weight = 1.0\n"), 13);
   no_weight.replace(no_weight.find("one_to_one"), 10, "all_to_all");

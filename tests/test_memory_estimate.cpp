@@ -1,8 +1,9 @@
 // The memory guard: the estimate made from the experiment before building is within
 // 25 % of the peak resident memory the run then measures (full-size brunel.toml with 1
 // and 2 threads, Brunel + STDP with and without checkpoints, COBA, the 8000-neuron NALSM
-// liquid), and a network too
-// large for the machine is refused in moments, before anything is allocated.
+// liquid, the microcircuit at 10 %), and a network too large for the machine is refused in
+// moments, before anything is allocated.
+#include "microcircuit_scaled.hpp"
 #include "run_glia.hpp"
 
 #include "io/experiment.hpp"
@@ -22,25 +23,24 @@ using namespace glia::test;
 
 namespace {
 
+// `overrides` (--set) replace the default run.duration=20.
 void check_estimate(const std::string& name, int threads, bool checkpoints,
-                    const std::vector<std::string>& sets = {}) {
+                    std::vector<std::string> overrides = {"run.duration=20"}) {
   INFO(name << ", " << threads << " thread(s)" << (checkpoints ? ", checkpoints" : ""));
-  std::string set_args;
-  for (const auto& s : sets) set_args += " --set " + s;
   ScratchDir dir("memory");
   const std::string file = source_path("experiments/" + name + ".toml");
   const std::string out = dir / "m.h5";
-  const RunResult r = run_glia("run " + file + " -q -o " + out +
-                                   " --set run.duration=20 --threads " + std::to_string(threads) +
-                                   (checkpoints ? " --checkpoint-every 10" : "") + set_args,
-                               dir);
+  std::string set;
+  for (const auto& o : overrides) set += " --set '" + o + "'"; // "L23E->L4E" is no redirection
+  const RunResult r =
+      run_glia("run " + file + " -q -o " + out + set + " --threads " + std::to_string(threads) +
+                   (checkpoints ? " --checkpoint-every 10" : ""),
+               dir);
   INFO(r.err);
   REQUIRE(r.code == 0);
   const double peak = read_attribute(out, "/metrics", "peak_rss_bytes");
-  std::vector<std::string> all_sets{"run.duration=20"};
-  all_sets.insert(all_sets.end(), sets.begin(), sets.end());
   const double estimate =
-      estimate_memory(load_experiment(file, all_sets), threads, checkpoints).total();
+      estimate_memory(load_experiment(file, overrides), threads, checkpoints).total();
   INFO("estimate " << estimate / (1 << 20) << " MiB, measured peak " << peak / (1 << 20) << " MiB");
   CHECK(estimate == Approx(peak).epsilon(0.25));
 }
@@ -59,7 +59,8 @@ TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
   check_estimate("coba", 2, false);
   // The 8000-neuron NALSM liquid (20 x 20 x 20, MODELS.md): distance wiring, astro_stdp
   // on every synapse, the astrocyte's report.
-  const std::vector<std::string> liquid_8000{"population.E.size=6400",
+  const std::vector<std::string> liquid_8000{"run.duration=20",
+                                             "population.E.size=6400",
                                              "population.I.size=1600",
                                              "population.E.layout.dims=[20,20,20]",
                                              "population.I.layout.dims=[20,20,20]",
@@ -67,6 +68,9 @@ TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
                                              "modulator.astro.w_astro=0.0075"};
   check_estimate("nalsm_liquid", 1, false, liquid_8000);
   check_estimate("nalsm_liquid", 2, true, liquid_8000);
+  // fixed_total_number and drawn weights and delays: the microcircuit at 10 % (29.9 M synapses).
+  const Experiment mc = load_experiment(source_path("experiments/microcircuit.toml"));
+  check_estimate("microcircuit", 2, false, microcircuit_scaled(mc, 0.1, 20.0));
 }
 
 TEST_CASE("a network too large for the machine is refused before it is built", "[memory]") {
