@@ -250,7 +250,7 @@ public:
   int run() {
     const auto& points = spec().points;
     say("glia sweep: %s: %s\n", opt_.experiment.c_str(), spec().describe().c_str());
-    std::vector<const SweepPoint*> todo;
+    std::vector<const SweepPoint*> pending;
     int skipped = 0, mine = 0;
     for (const auto& p : points) {
       if (!shard_.mine(p)) continue;
@@ -260,19 +260,19 @@ public:
         ++skipped;
         say("%s skipped: done already (%s)\n", label(p).c_str(), file(p, ".h5").c_str());
       } else {
-        todo.push_back(&p);
+        pending.push_back(&p);
       }
     }
     for (const auto& p : points)
       if (!shard_.mine(p)) (void)done(p); // another shard's: checked the same way
     const int jobs = std::max(1, std::min<int>({opt_.jobs > 0 ? opt_.jobs : default_jobs(),
-                                                static_cast<int>(todo.size()), kMaxJobs}));
+                                                static_cast<int>(pending.size()), kMaxJobs}));
     say("  %s%d point%s to run, %d done, %d job%s; output %s\n",
         shard_.count > 1
             ? ("shard " + std::to_string(shard_.index) + "/" + std::to_string(shard_.count) + ": ")
                   .c_str()
             : "",
-        static_cast<int>(todo.size()), todo.size() == 1 ? "" : "s", skipped, jobs,
+        static_cast<int>(pending.size()), pending.size() == 1 ? "" : "s", skipped, jobs,
         jobs == 1 ? "" : "s", dir_.string().c_str());
     write_summary();
 
@@ -285,8 +285,8 @@ public:
           for (;;) {
             if (g_stop != 0) return;
             const std::size_t k = next.fetch_add(1);
-            if (k >= todo.size()) return;
-            run_point(*todo[k], slot);
+            if (k >= pending.size()) return;
+            run_point(*pending[k], slot);
           }
         });
       group.wait();

@@ -2083,45 +2083,7 @@ private:
     const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     });
-    return bare ? std::string(k) : quoted(k);
-  }
-  static std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-      switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-      }
-    }
-    return out + "\"";
+    return bare ? std::string(k) : toml_quoted(k);
   }
   static std::string float_text(double v) {
     if (std::isnan(v)) return "nan";
@@ -2136,7 +2098,7 @@ private:
   void value(const toml::node& n) {
     switch (n.type()) {
     case toml::node_type::string:
-      out_ << quoted(n.as_string()->get());
+      out_ << toml_quoted(n.as_string()->get());
       break;
     case toml::node_type::integer:
       out_ << n.as_integer()->get();
@@ -2225,6 +2187,46 @@ private:
 };
 
 } // namespace
+
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string toml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x",
+                      static_cast<unsigned>(static_cast<unsigned char>(c)));
+        out += buf;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out + "\"";
+}
 
 Experiment parse_experiment(const std::string& text, const std::string& path,
                             const std::vector<std::string>& overrides) {

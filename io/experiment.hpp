@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -228,6 +229,10 @@ struct Experiment {
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
 Experiment parse_experiment(const std::string& text, const std::string& path,
                             const std::vector<std::string>& overrides = {});
+
+// A TOML basic string: quotes, backslashes and control characters escaped (for writing
+// TOML back: the resolved experiment, sweep overrides).
+std::string toml_quoted(std::string_view s);
 
 // Levenshtein-nearest candidate, or "" when nothing is close.
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);

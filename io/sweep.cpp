@@ -40,24 +40,6 @@ std::string float_text(double v) {
   return s;
 }
 
-std::string toml_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x",
-                    static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // A value as --set reads it back (inline TOML).
 std::string toml_text(const toml::node& n, const TomlShield& shield) {
   if (const auto* i = n.as_integer()) return std::to_string(i->get());
