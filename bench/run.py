@@ -22,6 +22,9 @@ Definitions:
   (the binary alone, without the Python process that generated it).
 - synaptic events: spikes x mean out-degree (synapses / neurons), per second of wall.
 - glia's time per phase: /metrics time_*_s of the repetition with the median wall time.
+- recording: both record every spike and nothing else (the Brian2 scripts have spike
+  monitors only; glia's experiment files' other records are turned off with --set
+  record.N.enabled=false).
 - Brunel's delivery rate: glia's events / time_propagate_s, against glia_scatter_add
   (run at the start and at the end; the faster of the two per layout and thread count).
 """
@@ -187,6 +190,11 @@ def run_glia(args, net, threads, duration_ms, workdir):
     out = workdir / f"{net.key}_t{threads}.h5"
     cmd = [args.glia, "run", str(ROOT / net.experiment), "-o", str(out), "-q",
            "--set", f"run.duration={duration_ms}", "--threads", str(threads)]
+    # The Brian2 scripts record spikes only: glia's other records (a V_m trace, weight
+    # histograms and chosen synapses) are turned off so both do the same work.
+    for i, rec in enumerate(experiment(net).get("record", [])):
+        if rec.get("type") != "spikes":
+            cmd += ["--set", f"record.{i}.enabled=false"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"glia exited with {p.returncode}: {p.stderr.strip()[-2000:]}")

@@ -1465,10 +1465,10 @@ RecordSpec Validator::record(const toml::table& t, std::size_t index, const Expe
   if (type == "weights") return weights_record(t, prefix, ex);
   r.type = type == "spikes" ? RecordSpec::Type::spikes : RecordSpec::Type::state;
   if (r.type == RecordSpec::Type::spikes)
-    check_keys(t, prefix, {"type", "population", "neurons"}, "unknown key",
+    check_keys(t, prefix, {"type", "population", "neurons", "enabled"}, "unknown key",
                {"variables", "interval"}, "is only for state records");
   else
-    check_keys(t, prefix, {"type", "population", "neurons", "variables", "interval"});
+    check_keys(t, prefix, {"type", "population", "neurons", "variables", "interval", "enabled"});
   const PopulationSpec& pop =
       population_ref(required(t, prefix, "population"), prefix + ".population", ex);
   r.population = pop.name;
@@ -1599,7 +1599,7 @@ RecordSpec Validator::modulator_record(const toml::table& t, const std::string& 
   RecordSpec r;
   r.where = loc(t);
   r.type = RecordSpec::Type::modulator;
-  check_keys(t, prefix, {"type", "modulator", "variables", "neurons", "interval"});
+  check_keys(t, prefix, {"type", "modulator", "variables", "neurons", "interval", "enabled"});
   const toml::node& mn = required(t, prefix, "modulator", " (the name of a [[modulator]])");
   const int mi = ex.modulator_index(string(mn, prefix + ".modulator"));
   if (mi < 0) modulator_ref(mn, prefix + ".modulator", ex); // reports the unknown name
@@ -1639,9 +1639,9 @@ RecordSpec Validator::weights_record(const toml::table& t, const std::string& pr
   r.type = RecordSpec::Type::weights;
   WeightRecordSpec& w = r.weights;
   w.prefix = prefix;
-  check_keys(
-      t, prefix,
-      {"type", "projection", "synapses", "histogram", "variables", "interval", "start", "times"});
+  check_keys(t, prefix,
+             {"type", "projection", "synapses", "histogram", "variables", "interval", "start",
+              "times", "enabled"});
   const ProjectionSpec& proj =
       projection_ref(required(t, prefix, "projection", " (the name of a [[projection]])"),
                      prefix + ".projection", ex);
@@ -1941,7 +1941,13 @@ void Validator::build(const toml::table& doc, Experiment& ex) {
   for (std::size_t i = 0; i < ins.size(); ++i) ex.inputs.push_back(input(*ins[i], i, ex));
   for (std::size_t i = 0; i < mods.size(); ++i) ex.modulators.push_back(modulator(*mods[i], i, ex));
   const auto recs = tables(doc, "record");
-  for (std::size_t i = 0; i < recs.size(); ++i) ex.records.push_back(record(*recs[i], i, ex));
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    // A disabled record is still checked (it may be enabled again with --set), then dropped.
+    RecordSpec r = record(*recs[i], i, ex);
+    const toml::node* on = recs[i]->get("enabled");
+    if (!on || boolean(*on, "record #" + std::to_string(i) + ".enabled"))
+      ex.records.push_back(std::move(r));
+  }
   pipeline(doc, ex);
 }
 

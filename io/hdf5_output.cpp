@@ -623,10 +623,13 @@ void Hdf5Output::append_weight_histogram(int id, std::span<const double> times,
   append_weight_times(report, times);
 }
 
-void Hdf5Output::flush() {
+void Hdf5Output::flush(bool durable) {
   require_open();
+  const auto now = std::chrono::steady_clock::now();
+  if (!durable && written_through_ && now - *written_through_ < kWriteThrough) return;
   check(H5Fflush(file_, H5F_SCOPE_GLOBAL), label_, "cannot flush");
   release_room();
+  written_through_ = now;
 }
 
 void Hdf5Output::set_attribute(const std::string& object_path, const std::string& name,

@@ -1,14 +1,17 @@
 // The HDF5 results file of a run: spikes and state reports in the SONATA layouts
 // (readable with h5py, without glia), weight reports under /weights, plus metadata and
-// metrics as attributes. Data is appended incrementally; flush() makes it durable, so a killed
-// run leaves a readable file holding everything up to the last flush.
+// metrics as attributes. Data is appended incrementally; flush() writes it through (at
+// most once a second unless asked to), so a killed run leaves a readable file holding
+// everything up to the last write-through.
 #pragma once
 
 #include "sim/recording_sink.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -50,7 +53,10 @@ public:
   void append_weights(int id, std::span<const double> times, std::span<const double> rows) override;
   void append_weight_histogram(int id, std::span<const double> times,
                                std::span<const std::uint64_t> rows) override;
-  void flush() override;
+  // Writes through (H5Fflush) when `durable`, at the first flush, and otherwise at most
+  // once per kWriteThrough of wall time.
+  void flush(bool durable) override;
+  static constexpr std::chrono::milliseconds kWriteThrough{1000};
 
   // Sets (or replaces) an attribute on the group or dataset at `object_path` ("/" is
   // the root); missing groups on the path are created.
@@ -134,6 +140,7 @@ private:
   std::map<int, StateReport> states_;
   std::map<int, WeightReport> weights_;
   bool continuing_ = false;
+  std::optional<std::chrono::steady_clock::time_point> written_through_; // last H5Fflush
   std::uint64_t pending_ = 0;  // bytes appended since the last flush (ensure_room)
   std::uint64_t reserved_ = 0; // bytes reserved beyond the end since then
   std::map<std::string, std::uint64_t> resume_counts_;

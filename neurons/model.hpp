@@ -85,6 +85,18 @@ template <class M> struct ModelTraits {
   }
   static constexpr int n_params = static_cast<int>(std::size(M::params));
   static constexpr int n_state = static_cast<int>(std::size(M::state));
+  // Every state variable one value per neuron and every port in the static table, known
+  // at compile time: the CPU loop then clears the ring slots and checks the state for
+  // non-finite values inside the neuron loop, while the values are in registers.
+  static constexpr bool fixed_layout = [] {
+    if constexpr (
+        requires(const Shared& sh) { M::num_ports(sh); } ||
+        requires(const Shared& sh) { M::state_width(sh, 0); })
+      return false;
+    for (const auto& st : M::state)
+      if (st.width != 1) return false;
+    return true;
+  }();
 };
 
 // `c ? a : b` without a branch, bitwise a or b. The LIF steps compute both the

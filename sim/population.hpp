@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -66,9 +67,11 @@ public:
   double dt() const { return dt_; }
 
   // Advances neurons [lo, hi) by one step (reading and clearing their ring slot of
-  // this step) and appends the indices of those that spiked to `spikes`.
-  virtual void integrate(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
-                         std::vector<std::uint32_t>& spikes) = 0;
+  // this step) and appends the indices of those that spiked to `spikes`. With
+  // `check_finite`, returns whether some state of [lo, hi) may be non-finite after the
+  // step (false: all of it is finite; true: locate it with a scan), else false.
+  virtual bool integrate(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
+                         std::vector<std::uint32_t>& spikes, bool check_finite = false) = 0;
 
   std::size_t bytes() const;
 
@@ -205,9 +208,10 @@ public:
 
   const Shared& shared() const { return shared_; }
 
-  void integrate(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
-                 std::vector<std::uint32_t>& spikes) override {
+  bool integrate(std::uint64_t step, std::uint32_t lo, std::uint32_t hi,
+                 std::vector<std::uint32_t>& spikes, bool check_finite = false) override {
     const std::uint32_t slot = ring_.slot_index(step);
+    bool bad = false;
     bool uniform = true;
     for (const auto& p : params_) uniform = uniform && p.size() == 1;
     for (const auto& d : derived_) uniform = uniform && d.size() == 1;
@@ -217,7 +221,7 @@ public:
       for (int k = 0; k < NP; ++k) v.par[k] = params_[k][0];
       v.der = {};
       for (int k = 0; k < M::n_derived; ++k) v.der[k] = derived_[k][0];
-      dispatch(v, lo, hi, spikes);
+      bad = dispatch(v, lo, hi, spikes, check_finite);
     } else {
       // Single values repeated kNeuronChunk times (per thread: blocks run concurrently).
       thread_local std::vector<double> copies;
@@ -237,12 +241,16 @@ public:
       v.der_varies = {};
       for (int k = 0; k < M::n_derived; ++k)
         v.der[k] = source(derived_[k], NP + k, v.der_varies[k]);
-      dispatch(v, lo, hi, spikes);
+      bad = dispatch(v, lo, hi, spikes, check_finite);
     }
-    for (int k = 0; k < n_ports_; ++k) {
-      double* s = ring_.slot(k, slot);
-      std::fill(s + lo, s + hi, 0.0);
+    if constexpr (!Traits::fixed_layout) {
+      for (int k = 0; k < n_ports_; ++k) {
+        double* s = ring_.slot(k, slot);
+        std::fill(s + lo, s + hi, 0.0);
+      }
+      return check_finite; // the scan looks at every element of vector state
     }
+    return bad;
   }
 
 protected:
@@ -279,21 +287,27 @@ private:
   // Runs the loop with the population's integrator fixed at compile time, for models
   // with a few schemes.
   template <class View>
-  void dispatch(const View& v, std::uint32_t lo, std::uint32_t hi,
-                std::vector<std::uint32_t>& spikes) const {
+  bool dispatch(const View& v, std::uint32_t lo, std::uint32_t hi,
+                std::vector<std::uint32_t>& spikes, bool check) const {
     constexpr int n = static_cast<int>(std::size(M::integrators));
     if constexpr (n > 1 && n <= 4)
-      dispatch_fixed(v, lo, hi, spikes, std::make_integer_sequence<int, n>{});
+      return dispatch_fixed(v, lo, hi, spikes, check, std::make_integer_sequence<int, n>{});
     else
-      run(v, lo, hi, spikes);
+      return check ? run<true>(v, lo, hi, spikes) : run<false>(v, lo, hi, spikes);
   }
 
   template <class View, int... I>
-  void dispatch_fixed(const View& v, std::uint32_t lo, std::uint32_t hi,
-                      std::vector<std::uint32_t>& spikes, std::integer_sequence<int, I...>) const {
-    const bool done =
-        ((integrator_ == I && (run(FixedIntegrator<View, I>{v}, lo, hi, spikes), true)) || ...);
-    if (!done) run(v, lo, hi, spikes);
+  bool dispatch_fixed(const View& v, std::uint32_t lo, std::uint32_t hi,
+                      std::vector<std::uint32_t>& spikes, bool check,
+                      std::integer_sequence<int, I...>) const {
+    bool bad = false;
+    auto go = [&](const auto& view) {
+      bad = check ? run<true>(view, lo, hi, spikes) : run<false>(view, lo, hi, spikes);
+      return true;
+    };
+    const bool done = ((integrator_ == I && go(FixedIntegrator<View, I>{v})) || ...);
+    if (!done) go(v);
+    return bad;
   }
 
   // Steps neurons [lo, hi) chunk by chunk: first a loop whose only effects are the
@@ -303,10 +317,17 @@ private:
   // Each chunk steps a local copy of the view: a local whose address never escapes
   // lives in registers, whereas the flag stores (a char type, which may alias anything)
   // would otherwise make the compiler reload its pointers every iteration.
-  template <class View>
-  static void run(const View& v, std::uint32_t lo, std::uint32_t hi,
+  // With a fixed layout the same loop clears the neuron's ring slots (read by its step)
+  // and, when Check, ORs together whether any of its state came out non-finite (an
+  // exponent of all ones: inf or NaN), so neither needs a second pass over the arrays.
+  // Returns that flag (with Check; a variable layout returns Check).
+  template <bool Check, class View>
+  static bool run(const View& v, std::uint32_t lo, std::uint32_t hi,
                   std::vector<std::uint32_t>& spikes) {
+    constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
+    constexpr int kPorts = static_cast<int>(std::size(M::ports));
     alignas(32) std::uint8_t fired[kNeuronChunk] = {};
+    std::uint64_t bad = 0;
     for (std::uint32_t c = lo; c < hi; c += std::min(kNeuronChunk, hi - c)) {
       const std::uint32_t m = std::min(kNeuronChunk, hi - c);
       View w = v;
@@ -315,6 +336,12 @@ private:
       for (std::uint32_t j = 0; j < m; ++j) {
         w.j = j;
         fired[j] = M::step(w);
+        if constexpr (Traits::fixed_layout) {
+          for (int k = 0; k < kPorts; ++k) w.port0[k * w.port_stride + j] = 0.0;
+          if constexpr (Check)
+            for (int k = 0; k < NS; ++k)
+              bad |= (std::bit_cast<std::uint64_t>(w.st[k][j]) & kExponent) == kExponent;
+        }
       }
       for (std::uint32_t j = 0; j < m; j += 8) {
         std::uint64_t any;
@@ -324,6 +351,7 @@ private:
           if (fired[l]) spikes.push_back(c + l);
       }
     }
+    return Traits::fixed_layout ? bad != 0 : Check;
   }
 
   Shared shared_;

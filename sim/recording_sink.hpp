@@ -59,8 +59,10 @@ public:
   // below the first edge, then those above the last edge (or NaN).
   virtual void append_weight_histogram(int /*id*/, std::span<const double> /*times*/,
                                        std::span<const std::uint64_t> /*rows*/) {}
-  // Makes everything appended so far durable (a killed run keeps it).
-  virtual void flush() = 0;
+  // After the appends of a flush period. `durable`: make everything appended so far
+  // durable (a killed run keeps it), as at checkpoints, stops and the end; otherwise the
+  // sink may keep it cached a while longer (writing through costs time on a fast run).
+  virtual void flush(bool durable) = 0;
 };
 
 } // namespace glia

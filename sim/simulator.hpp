@@ -171,7 +171,9 @@ public:
 private:
   void record_step(std::uint64_t step, std::size_t slot);
   RunEnd run_engine(std::uint64_t n_steps);
-  void flush(std::uint64_t flush_from_step, std::uint64_t next_step);
+  // Hands the records of [flush_from_step, next_step) to the sink; `durable` as in
+  // RecordingSink::flush.
+  void flush(std::uint64_t flush_from_step, std::uint64_t next_step, bool durable);
   void propagate(const Projection& proj, std::size_t block, std::uint64_t step, std::size_t slot);
   // The first non-finite state value of neurons [lo, hi) of population p, if any.
   NonFinite find_non_finite(int p, std::uint32_t lo, std::uint32_t hi) const;

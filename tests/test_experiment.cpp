@@ -748,3 +748,31 @@ connect = { rule = "all_to_all" }
   CHECK_THAT(error_of(weight), Contains("projection 'E->E'.weight: expected a number or a "
                                         "distribution table, got a string"));
 }
+
+TEST_CASE("a record with enabled = false is checked, then dropped; --set can turn it off", "[io]") {
+  const std::string two = kOnePopulation + R"([[record]]
+type = "spikes"
+population = "E"
+
+[[record]]
+type = "state"
+population = "E"
+variables = ["V_m"]
+enabled = false
+)";
+  const glia::Experiment ex = parse_experiment(two, "test.toml");
+  REQUIRE(ex.records.size() == 1);
+  CHECK(ex.records[0].type == glia::RecordSpec::Type::spikes);
+  const glia::Experiment both = parse_experiment(two, "test.toml", {"record.1.enabled=true"});
+  CHECK(both.records.size() == 2);
+  const glia::Experiment none = parse_experiment(two, "test.toml", {"record.0.enabled=false"});
+  CHECK(none.records.empty());
+  // Still validated while disabled, and the flag itself must be a boolean.
+  std::string bad = two;
+  bad.replace(bad.find("V_m"), 3, "V_n");
+  CHECK_THAT(error_of(bad), Contains("unknown state variable 'V_n'"));
+  std::string number = two;
+  number.replace(number.find("enabled = false"), 15, "enabled = 0");
+  CHECK_THAT(error_of(number),
+             StartsWith(at(number, "enabled = 0")) && Contains("record #1.enabled"));
+}

@@ -68,7 +68,7 @@ void write_sample(Hdf5Output& out) {
   out.append_spikes("inh", part(inh_times, 0, 1), part(inh_ids, 0, 1));
   out.append_state(0, part(v_rows, 0, 6), 2);
   out.append_state(7, part(m_rows, 0, 2), 2);
-  out.flush();
+  out.flush(true);
   out.append_spikes("exc", part(exc_times, 3, 2), part(exc_ids, 3, 2));
   out.append_spikes("inh", {}, {});
   out.append_spikes("inh", part(inh_times, 1, 2), part(inh_ids, 1, 2));
@@ -159,7 +159,7 @@ TEST_CASE("Hdf5Output contents read back exactly with the HDF5 C API", "[io]") {
     write_sample(out);
     out.close();
     out.close(); // idempotent
-    CHECK_THROWS_AS(out.flush(), OutputError);
+    CHECK_THROWS_AS(out.flush(true), OutputError);
   }
 
   hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -294,7 +294,7 @@ TEST_CASE("Hdf5Output reports write failures with the reason", "[io]") {
       const std::vector<double> times(100000, 1.0);
       const std::vector<std::uint64_t> ids(times.size(), 0);
       out.append_spikes("exc", times, ids);
-      out.flush();
+      out.flush(true);
     } catch (const OutputError& e) {
       message = e.what();
     }
@@ -328,7 +328,7 @@ TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]
       out.declare_state(0, {"exc", "V_m", "mV", v_nodes, 0.1, 0.5});
       out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
       out.append_state(0, part(v_rows, 0, 6), 2);
-      out.flush();
+      out.flush(false); // the first flush writes through even when not asked to
       out.append_spikes("exc", part(exc_times, 3, 2), part(exc_ids, 3, 2));
       ::_exit(0);
     } catch (...) {
@@ -358,5 +358,36 @@ TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]
         std::vector<double>(v_rows.begin(), v_rows.begin() + 6));
   CHECK(read_dataset<double>(file, "/report/exc/V_m/mapping/time", H5T_IEEE_F64LE, {3}) ==
         std::vector<double>{0.1, 1.1, 0.5});
+  H5Fclose(file);
+}
+
+TEST_CASE("Hdf5Output: a durable flush writes through what lighter flushes left cached", "[io]") {
+  TempDir dir;
+  const std::string path = dir.file("through.h5");
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      Hdf5Output out(path);
+      out.declare_spikes("exc", 10);
+      out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
+      out.flush(false);
+      out.append_spikes("exc", part(exc_times, 3, 1), part(exc_ids, 3, 1));
+      out.flush(false); // within kWriteThrough of the first: may stay cached
+      out.append_spikes("exc", part(exc_times, 4, 1), part(exc_ids, 4, 1));
+      out.flush(true);
+      ::_exit(0); // never closed, as if killed
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  const auto times = read_dataset<double>(file, "/spikes/exc/timestamps", H5T_IEEE_F64LE, {5});
+  CHECK(std::equal(exc_times.begin(), exc_times.begin() + 5, times.begin()));
   H5Fclose(file);
 }

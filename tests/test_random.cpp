@@ -19,10 +19,12 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -322,5 +324,58 @@ TEST_CASE("neuron loop: layouts and blocks give the state of the plain LIF rules
     // The rules were exercised: spikes and refractory neurons on most steps.
     CHECK(spikes > 5000);
     if (std::string(c.model) != "lif_cond_exp") CHECK(refractory_steps > 1000);
+  }
+}
+
+TEST_CASE("neuron loop: ring slots cleared in the loop, non-finite state flagged per block",
+          "[random][population][guard]") {
+  // The loop clears the neurons' slot of this step and, when asked, ORs whether any of
+  // their state came out non-finite. The oracle is a scan of the state after the step.
+  const std::uint32_t n = 1000;
+  const std::vector<std::uint32_t> cuts = {0, 7, 300, 517, 1000};
+  for (const char* model : {"lif_delta", "lif_exp", "lif_cond_exp"}) {
+    INFO(model);
+    const glia::Stream s{9, 4};
+    int flagged = 0;
+    for (int planted = -1; planted < 4; ++planted) {
+      auto pop = lif_population(model, 0, n, planted == 0 ? "V_th" : "");
+      if (planted >= pop->n_state()) continue;
+      scramble(*pop, s, 0);
+      add_inputs(*pop, s, 0);
+      const double values[] = {std::numeric_limits<double>::infinity(),
+                               -std::numeric_limits<double>::infinity(),
+                               std::numeric_limits<double>::quiet_NaN()};
+      // One bad value in block 2 (neurons 300-516), in state variable `planted`.
+      if (planted >= 0) pop->state(planted)[401] = values[planted % 3];
+      const std::uint32_t slot = pop->ring().slot_index(0);
+      // A value just outside each block's range must survive that block's step.
+      for (std::size_t b = 0; b + 1 < cuts.size(); ++b) {
+        INFO("planted in state " << planted << ", block " << b);
+        const auto lo = cuts[b], hi = cuts[b + 1];
+        std::vector<double> after(pop->n_ports());
+        for (int k = 0; k < pop->n_ports(); ++k) {
+          if (hi < n) pop->ring().slot(k, slot)[hi] = 1.25 + k;
+          after[k] = hi < n ? pop->ring().slot(k, slot)[hi] : 0.0;
+        }
+        std::vector<std::uint32_t> spikes;
+        const bool flag = pop->integrate(0, lo, hi, spikes, true);
+        bool scan = false;
+        for (int k = 0; k < pop->n_state(); ++k)
+          for (std::uint32_t i = lo; i < hi; ++i) scan = scan || !std::isfinite(pop->state(k)[i]);
+        CHECK(flag == scan);
+        flagged += flag;
+        for (int k = 0; k < pop->n_ports(); ++k) {
+          const double* v = pop->ring().slot(k, slot);
+          CHECK(std::all_of(v + lo, v + hi, [](double x) { return x == 0.0; }));
+          if (hi < n) CHECK(v[hi] == after[k]);
+        }
+      }
+      // Without the check nothing is reported, whatever the state.
+      auto again = lif_population(model, 0, n, "");
+      again->state(0)[3] = std::numeric_limits<double>::quiet_NaN();
+      std::vector<std::uint32_t> spikes;
+      CHECK_FALSE(again->integrate(0, 0, n, spikes, false));
+    }
+    CHECK(flagged >= 1); // some planted value survives the step (a spike resets V_m)
   }
 }

@@ -63,7 +63,7 @@ struct MemorySink final : RecordingSink {
   }
   void declare_state(int, const StateReportInfo&) override {}
   void append_state(int, std::span<const double>, std::size_t) override {}
-  void flush() override { ++flushes; }
+  void flush(bool) override { ++flushes; }
   void declare_weights(int id, const WeightReportInfo& i) override { info[id] = i; }
   void append_weights(int id, std::span<const double> t, std::span<const double> rows) override {
     times[id].insert(times[id].end(), t.begin(), t.end());
