@@ -1,5 +1,6 @@
 // Connection rules (see connectivity.hpp for the keying and two-pass scheme).
 #include "sim/connectivity.hpp"
+#include "sim/huge_pages.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -305,9 +306,16 @@ void connect(Projection& proj, const ConnectRequest& req,
         [&](std::uint32_t j, std::uint32_t, std::uint32_t, std::uint32_t) { ++blk.row[j + 1]; });
     std::partial_sum(blk.row.begin(), blk.row.end(), blk.row.begin());
     const std::uint64_t n = blk.row.back();
+    reserve_on_huge_pages(blk.target, n);
     blk.target.resize(n);
-    if (!proj.constant_weight) blk.weight.resize(n);
-    if (!proj.constant_delay) blk.delay.resize(n);
+    if (!proj.constant_weight) {
+      reserve_on_huge_pages(blk.weight, n);
+      blk.weight.resize(n);
+    }
+    if (!proj.constant_delay) {
+      reserve_on_huge_pages(blk.delay, n);
+      blk.delay.resize(n);
+    }
     // Pass 2: the same draws again, now writing each synapse into its row.
     std::vector<std::uint64_t> fill(blk.row.begin(), blk.row.end() - 1);
     std::uint16_t dmax = proj.delay;

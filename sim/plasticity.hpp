@@ -14,6 +14,7 @@
 #pragma once
 
 #include "plasticity/rule.hpp"
+#include "sim/huge_pages.hpp"
 #include "sim/projection.hpp"
 #include "sim/state_archive.hpp"
 #include "sim/step_spikes.hpp"
@@ -72,7 +73,9 @@ public:
 
 // Moves a block's weights into plastic_weight (double), whatever their representation.
 inline void take_weights(const Projection& proj, SynapseBlock& sb) {
-  std::vector<double> w(sb.size());
+  std::vector<double> w;
+  reserve_on_huge_pages(w, sb.size());
+  w.resize(sb.size());
   for (std::size_t s = 0; s < sb.size(); ++s) w[s] = proj.weight_of(sb, s);
   sb.plastic_weight = std::move(w);
   std::vector<float>().swap(sb.weight);

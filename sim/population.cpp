@@ -39,6 +39,8 @@ void Population::load(const StateArchive& ar, const std::string& prefix) {
   for (int k = 0; k < n_state(); ++k)
     ar.get_into(prefix + "state/" + std::string(info_->state[k].name), state_[k]);
   ar.get_into(prefix + "i_ext", i_ext_);
+  external_current_ = external_current_ ||
+                      std::any_of(i_ext_.begin(), i_ext_.end(), [](double x) { return x != 0.0; });
   ar.get_into(prefix + "ring", ring_.raw());
 }
 

@@ -379,3 +379,38 @@ TEST_CASE("neuron loop: ring slots cleared in the loop, non-finite state flagged
     CHECK(flagged >= 1); // some planted value survives the step (a spike resets V_m)
   }
 }
+
+TEST_CASE("neuron loop: a population never given external current steps as with zero current",
+          "[random][population]") {
+  // Until something takes i_ext() for writing the loop does not read it.
+  const std::uint32_t n = 600;
+  for (const char* model : {"lif_delta", "lif_exp", "lif_cond_exp"}) {
+    INFO(model);
+    auto untouched = lif_population(model, 0, n, "");
+    auto zeros = lif_population(model, 0, n, "");
+    const glia::Stream s{3, 8};
+    scramble(*untouched, s, 0);
+    scramble(*zeros, s, 0);
+    zeros->i_ext().assign(n, 0.0);
+    std::uint32_t spikes = 0;
+    for (std::uint64_t step = 0; step < 100; ++step) {
+      for (glia::Population* p : {untouched.get(), zeros.get()})
+        for (int port = 0; port < p->n_ports(); ++port) {
+          double* buf = p->ring().slot(port, p->ring().slot_index(step));
+          for (std::uint32_t i = 0; i < n; ++i) {
+            const auto r = s.draw(static_cast<std::uint32_t>(step), 100 + port, i, 2);
+            const double scale = std::string(model) == "lif_cond_exp" ? 0.5 : 30.0;
+            buf[i] = (r[0] & 1u) ? scale * glia::u01(r[1]) : 0.0;
+          }
+        }
+      std::vector<std::uint32_t> a, b;
+      untouched->integrate(step, 0, n, a);
+      zeros->integrate(step, 0, n, b);
+      REQUIRE(a == b);
+      spikes += static_cast<std::uint32_t>(a.size());
+    }
+    for (int k = 0; k < untouched->n_state(); ++k)
+      CHECK(std::equal(untouched->state(k), untouched->state(k) + n, zeros->state(k)));
+    CHECK(spikes > 20u); // the states were compared through spikes and resets
+  }
+}
