@@ -174,6 +174,7 @@ public:
 
   void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
     post_.assign(n_post, PostState{});
+    y_now_.assign(n_post, 0.0);
     blocks_.resize(proj.blocks.size());
     for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
       SynapseBlock& sb = proj.blocks[b];
@@ -190,6 +191,13 @@ public:
     Block& pb = blocks_[b];
     double* w = sb.plastic_weight.data();
     const std::uint32_t* tgt = sb.target.data();
+    if (arriving.count() == 0) return;
+    // The post traces at this step, once per target rather than once per synapse: a
+    // target is reached by several arrivals in a step (Brunel: 2.5), and the decay is a
+    // dependent table lookup in the inner loop otherwise. The same value either way.
+    double* const y_now = y_now_.data();
+    for (std::uint32_t i = sb.target_lo; i < sb.target_hi; ++i)
+      y_now[i] = post_[i].y.now(step, post_decay_);
     arriving.for_each([&](std::uint32_t j) {
       LazyTrace& x = pb.pre[j];
       const LazyTrace before = x; // pending post spikes pair with the trace before this arrival
@@ -202,7 +210,7 @@ public:
         const PostState& h = post_[i];
         catch_up(w[s], h, before);
         slot[i] += w[s];
-        R::on_pre(w[s], h.y.now(step, post_decay_), cfg_);
+        R::on_pre(w[s], y_now[i], cfg_);
       }
       x.value = R::pre_trace(before.now(step, pre_decay_), cfg_);
       x.at = static_cast<std::int64_t>(step);
@@ -301,7 +309,7 @@ public:
   }
 
   std::size_t bytes() const override {
-    std::size_t n = post_.capacity() * sizeof(PostState);
+    std::size_t n = post_.capacity() * sizeof(PostState) + y_now_.capacity() * sizeof(double);
     for (const auto& b : blocks_) n += b.pre.capacity() * sizeof(LazyTrace) + b.post.bytes();
     return n;
   }
@@ -351,6 +359,7 @@ private:
   DecayTable pre_decay_, post_decay_;
   std::vector<Block> blocks_;
   std::vector<PostState> post_; // per target neuron; each block writes its own range
+  std::vector<double> y_now_;   // arrive(): post traces at the current step, same ranges
 };
 
 template <class R> void PlasticityRegistry::add() {
