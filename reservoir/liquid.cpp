@@ -38,36 +38,61 @@ std::vector<double> signal_gains(std::uint32_t n, double scale, double fraction,
   return g;
 }
 
-FilteredTraces::FilteredTraces(const Network& net, std::vector<int> populations, double tau_ms,
-                               std::uint64_t start_step, std::uint64_t hold_steps,
-                               std::size_t samples)
-    : pops_(std::move(populations)), decay_(std::exp(-net.dt() / tau_ms)), start_(start_step),
+FilteredTraces::FilteredTraces(const Network& net, std::vector<int> populations,
+                               std::vector<double> tau_ms, std::uint64_t start_step,
+                               std::uint64_t hold_steps, std::size_t samples, int points)
+    : pops_(std::move(populations)), start_(start_step),
       hold_(std::max<std::uint64_t>(hold_steps, 1)), samples_(samples) {
+  if (tau_ms.empty()) throw std::invalid_argument("FilteredTraces: no trace time constant");
+  for (double tau : tau_ms) {
+    if (!(tau > 0.0)) throw std::invalid_argument("FilteredTraces: tau_ms must be > 0");
+    decay_.push_back(std::exp(-net.dt() / tau));
+  }
+  if (points < 1 || static_cast<std::uint64_t>(points) > hold_)
+    throw std::invalid_argument("FilteredTraces: trace_points must be in [1, hold steps]");
+  // Part q of the window ends after its step (q + 1) hold / points - 1.
+  for (int q = 1; q <= points; ++q)
+    points_.push_back(hold_ * static_cast<std::uint64_t>(q) / static_cast<std::uint64_t>(points) -
+                      1);
   for (int p : pops_) {
     offset_.push_back(n_);
     n_ += net.populations()[static_cast<std::size_t>(p)]->size();
   }
-  x_.assign(n_, 0.0);
-  traces_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples_), n_);
+  x_.assign(decay_.size() * n_, 0.0);
+  traces_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples_),
+                                  static_cast<Eigen::Index>(x_.size() * points_.size()));
   counts_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples_), n_);
 }
 
 void FilteredTraces::observe(std::uint64_t step, const std::vector<StepSpikes>& spikes) {
-  for (double& v : x_) v *= decay_;
+  const std::size_t taus = decay_.size();
+  for (std::size_t j = 0; j < taus; ++j) {
+    const double d = decay_[j];
+    double* x = x_.data() + j * n_;
+    for (std::uint32_t i = 0; i < n_; ++i) x[i] *= d;
+  }
   const bool in_samples = step >= start_ && (step - start_) / hold_ < samples_;
   const auto row = in_samples ? static_cast<Eigen::Index>((step - start_) / hold_) : 0;
   for (std::size_t k = 0; k < pops_.size(); ++k) {
     const std::uint32_t off = offset_[k];
     spikes[static_cast<std::size_t>(pops_[k])].for_each([&](std::uint32_t i) {
-      x_[off + i] += 1.0;
+      for (std::size_t j = 0; j < taus; ++j) x_[j * n_ + off + i] += 1.0;
       if (!in_samples) return;
       counts_(row, off + i) += 1.0;
       steps_.push_back(step);
       ids_.push_back(off + i);
     });
   }
-  if (in_samples && (step - start_) % hold_ == hold_ - 1)
-    for (std::uint32_t i = 0; i < n_; ++i) traces_(row, i) = x_[i];
+  if (!in_samples) return;
+  const std::uint64_t in_window = (step - start_) % hold_;
+  const std::size_t points = points_.size();
+  for (std::size_t q = 0; q < points; ++q) {
+    if (points_[q] != in_window) continue;
+    for (std::size_t j = 0; j < taus; ++j) {
+      const auto col = static_cast<Eigen::Index>((j * points + q) * n_);
+      for (std::uint32_t i = 0; i < n_; ++i) traces_(row, col + i) = x_[j * n_ + i];
+    }
+  }
 }
 
 namespace {
@@ -103,7 +128,7 @@ FilteredTraces drive_liquid(const Experiment& ex, const LiquidDrive& drive,
   }
   std::vector<int> readout;
   for (const std::string& name : drive.readout) readout.push_back(population_of(*net, name));
-  FilteredTraces traces(*net, readout, drive.tau_ms, start, hold, u.size());
+  FilteredTraces traces(*net, readout, drive.tau_ms, start, hold, u.size(), drive.trace_points);
   Simulator sim(*net);
   sim.add_observer(&traces);
   sim.run(start + hold * u.size());
