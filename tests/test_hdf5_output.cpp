@@ -315,21 +315,17 @@ TEST_CASE("Hdf5Output reports write failures with the reason", "[io]") {
   CHECK(message.find("File too large") != std::string::npos);
 }
 
-TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]") {
-  TempDir dir;
-  const std::string path = dir.file("killed.h5");
+// Runs `write` on an Hdf5Output of `path` in a child process that then ends without
+// closing it, as a killed process would (_exit skips every destructor); requires that
+// the child got that far.
+namespace {
+template <class F> void write_and_abandon(const std::string& path, F&& write) {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    // _exit skips every destructor, as a killed process would: the file is never closed.
     try {
       Hdf5Output out(path);
-      out.declare_spikes("exc", 10);
-      out.declare_state(0, {"exc", "V_m", "mV", v_nodes, 0.1, 0.5});
-      out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
-      out.append_state(0, part(v_rows, 0, 6), 2);
-      out.flush(false); // the first flush writes through even when not asked to
-      out.append_spikes("exc", part(exc_times, 3, 2), part(exc_ids, 3, 2));
+      write(out);
       ::_exit(0);
     } catch (...) {
       ::_exit(1);
@@ -339,6 +335,20 @@ TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
+}
+} // namespace
+
+TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]") {
+  TempDir dir;
+  const std::string path = dir.file("killed.h5");
+  write_and_abandon(path, [](Hdf5Output& out) {
+    out.declare_spikes("exc", 10);
+    out.declare_state(0, {"exc", "V_m", "mV", v_nodes, 0.1, 0.5});
+    out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
+    out.append_state(0, part(v_rows, 0, 6), 2);
+    out.flush(false); // the first flush writes through even when not asked to
+    out.append_spikes("exc", part(exc_times, 3, 2), part(exc_ids, 3, 2));
+  });
 
   hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   REQUIRE(file >= 0);
@@ -364,27 +374,15 @@ TEST_CASE("Hdf5Output: a run killed after a flush leaves a readable file", "[io]
 TEST_CASE("Hdf5Output: a durable flush writes through what lighter flushes left cached", "[io]") {
   TempDir dir;
   const std::string path = dir.file("through.h5");
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    try {
-      Hdf5Output out(path);
-      out.declare_spikes("exc", 10);
-      out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
-      out.flush(false);
-      out.append_spikes("exc", part(exc_times, 3, 1), part(exc_ids, 3, 1));
-      out.flush(false); // within kWriteThrough of the first: may stay cached
-      out.append_spikes("exc", part(exc_times, 4, 1), part(exc_ids, 4, 1));
-      out.flush(true);
-      ::_exit(0); // never closed, as if killed
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  write_and_abandon(path, [](Hdf5Output& out) {
+    out.declare_spikes("exc", 10);
+    out.append_spikes("exc", part(exc_times, 0, 3), part(exc_ids, 0, 3));
+    out.flush(false);
+    out.append_spikes("exc", part(exc_times, 3, 1), part(exc_ids, 3, 1));
+    out.flush(false); // within kWriteThrough of the first: may stay cached
+    out.append_spikes("exc", part(exc_times, 4, 1), part(exc_ids, 4, 1));
+    out.flush(true);
+  });
   hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   REQUIRE(file >= 0);
   const auto times = read_dataset<double>(file, "/spikes/exc/timestamps", H5T_IEEE_F64LE, {5});
