@@ -17,17 +17,14 @@ namespace glia {
 // it that spans whole 2 MiB pages (arrays under 4 MiB are left alone). Best effort: the
 // vector is the same either way; only its address translation differs.
 template <class T> void reserve_on_huge_pages(std::vector<T>& v, std::size_t n) {
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
   v.reserve(n);
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
   const std::size_t bytes = n * sizeof(T);
-  if (bytes < 2 * kHuge || v.size() != 0) return;
+  if (!v.empty() || bytes < 2 * kHuge) return; // written already, or too small to matter
   const auto lo = (reinterpret_cast<std::uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
   const auto hi = (reinterpret_cast<std::uintptr_t>(v.data()) + bytes) & ~(kHuge - 1);
-  if (hi > lo)
-#ifdef MADV_HUGEPAGE
-    ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-#else
-    (void)lo;
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
 #endif
 }
 
