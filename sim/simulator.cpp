@@ -417,6 +417,12 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       slot += std::chrono::duration<double>(now - mark).count();
       mark = now;
     };
+    // A team of one skips the barrier (libgomp's costs about 0.2 us: 7 % of a CUBA step).
+    auto sync = [&] {
+      if (nth == 1) return;
+#pragma omp barrier
+      lap(tt.wait);
+    };
     if (start == 0) // weight monitors scheduled at t = 0 see the network as built
       for (int b = tid; b < nblocks; b += nth)
         weight_monitors_.sample(0, static_cast<std::size_t>(b), 0);
@@ -475,8 +481,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
         if (!state_records_.empty()) lap(tt.record);
       }
       if (tid == 0) stop_vote[s & 1] = stop_poll_ && stop_poll_();
-#pragma omp barrier
-      lap(tt.wait);
+      sync();
       NonFinite bad;
       if (check)
         for (int t = 0; t < nth; ++t)
@@ -519,10 +524,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
         }
       }
       // Rules read the modulators in the learn phase of this step.
-      if (!mods.empty()) {
-#pragma omp barrier
-        lap(tt.wait);
-      }
+      if (!mods.empty()) sync();
       // Phase 4: every spike of this step into the ring slots of this thread's targets.
       for (int b = tid; b < nblocks; b += nth)
         for (const auto& pr : projs)
@@ -551,8 +553,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       // checkpoint says it holds; never of state that has gone non-finite.
       const bool checkpoint = checkpoint_ && !bad.found() && (stop_now || periodic_checkpoint);
       if ((s + 1) % flush_steps_ == 0 || s + 1 == end || stop_now || checkpoint) {
-#pragma omp barrier
-        lap(tt.wait);
+        sync();
         if (tid == 0) {
           try {
             for (auto& r : state_records_)
@@ -572,8 +573,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
             how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
         }
         lap(tt.flush);
-#pragma omp barrier
-        lap(tt.wait);
+        sync();
         if (failed || stop_now) break;
       }
     }
