@@ -10,6 +10,8 @@
 #include "plasticity/rule.hpp"
 #include "sim/device.hpp"
 
+#include <cmath>
+
 namespace glia {
 
 struct Stdp {
@@ -47,11 +49,14 @@ struct Stdp {
   }
   GLIA_HD static double pre_trace(double x, const Config& c) { return c.nearest ? 1.0 : x + 1.0; }
   GLIA_HD static double post_trace(double y, const Config& c) { return c.nearest ? 1.0 : y + 1.0; }
+  // The multiply-adds are written as fma: left to the compiler, whether one is fused
+  // depends on the call site, and a pending update applied early (a weight monitor, the
+  // end of a run) would then round unlike the same update applied at the next arrival.
   GLIA_HD static void on_pre(double& w, double y, const Config& c) {
-    w = clip(w - (c.multiplicative ? c.a_minus * w * y : c.a_minus * y), c);
+    w = clip(::fma(c.multiplicative ? -(c.a_minus * w) : -c.a_minus, y, w), c);
   }
   GLIA_HD static void on_post(double& w, double x, const Config& c) {
-    w = clip(w + (c.multiplicative ? c.a_plus * (c.w_max - w) * x : c.a_plus * x), c);
+    w = clip(::fma(c.multiplicative ? c.a_plus * (c.w_max - w) : c.a_plus, x, w), c);
   }
 };
 

@@ -128,6 +128,57 @@ TEST_CASE("STDP pairing window equals the analytic curve", "[plasticity][stdp]")
     }
 }
 
+// A post-synaptic history the one source sees only at its next arrival: twelve post
+// spikes (more than a history holds) and a 7 s silence (further than its 16-bit
+// distances reach, 6.5 s at dt 0.1 ms). tau_plus is long so that every pairing counts.
+TEST_CASE("pending post spikes far apart or many are all applied, at their own lags",
+          "[plasticity][stdp]") {
+  const double tau_plus = 20000.0, tau_minus = 20000.0, a_plus = 0.001, a_minus = 0.0012;
+  const double pre[] = {10.0, 9500.0};
+  std::vector<double> post = {1000.0, 8500.0};
+  for (int k = 0; k < 12; ++k) post.push_back(8600.0 + 50.0 * k);
+  std::ostringstream rule, pre_t, post_t, post_ids;
+  rule << "rule = \"stdp\"\ntau_plus = " << tau_plus << "\ntau_minus = " << tau_minus
+       << "\nA_plus = " << a_plus << "\nA_minus = " << a_minus << "\nw_min = 0.0\nw_max = 10.0\n";
+  for (double t : pre) pre_t << (t == pre[0] ? "" : ", ") << t - kDt;
+  for (std::size_t k = 0; k < post.size(); ++k) {
+    post_t << (k ? ", " : "") << post[k] + kDelay - kDt;
+    post_ids << (k ? ", " : "") << 0;
+  }
+  std::string text = pairing_experiment({0.0}, rule.str());
+  // One pre and one post neuron: replace the inputs' times with these trains.
+  auto swap_list = [&](const std::string& key_at, const std::string& times,
+                       const std::string& ids) {
+    const std::size_t at = text.find("times = [", text.find(key_at));
+    const std::size_t end = text.find("]\nids = [", at);
+    const std::size_t ids_end = text.find("]", end + 9);
+    text = text.substr(0, at) + "times = [" + times + "]\nids = [" + ids + text.substr(ids_end);
+  };
+  swap_list("target = \"pre\"", pre_t.str(), "0, 0");
+  swap_list("target = \"post\"", post_t.str(), post_ids.str());
+  text.replace(text.find("duration = 400.0"), 16, "duration = 10000.0");
+  for (int threads : {1, 2}) {
+    auto net = build_network(parse_experiment(text, "far.toml"), threads);
+    Simulator sim(*net);
+    sim.run(100000);
+    REQUIRE(sim.stats(0).total == 2);
+    REQUIRE(sim.stats(1).total == post.size());
+    // Arrival 1 (t = 10 + delay): nothing to pair with. Every post spike pairs with it
+    // (pre trace 1), the second arrival depresses by the post trace of all of them.
+    const double a1 = pre[0] + kDelay, a2 = pre[1] + kDelay;
+    double expected = kW0, y = 0.0;
+    for (double t : post) {
+      expected += a_plus * std::exp(-(t + kDelay - a1) / tau_plus);
+      y += std::exp(-(a2 - (t + kDelay)) / tau_minus);
+    }
+    expected -= a_minus * y;
+    const double got = final_weights(*net, 0)[0];
+    std::printf("far-apart history (%d thread(s)): weight %.12f, expected %.12f\n", threads, got,
+                expected);
+    CHECK(std::abs(got - expected) < 1e-12);
+  }
+}
+
 TEST_CASE("power-law STDP pairing window equals its analytic curve", "[plasticity][stdp]") {
   const double lambda = 0.05, alpha = 1.2, mu = 0.4, w0 = 0.8;
   std::vector<double> lags;
