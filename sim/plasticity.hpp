@@ -200,6 +200,7 @@ public:
         longest = std::max(longest, sb.row[j + 1] - sb.row[j]);
       pb.once.assign(longest, 0);
       pb.more.assign(longest, 0);
+      pb.lag1.assign(longest, 0);
     }
   }
 
@@ -224,8 +225,10 @@ public:
       if (before.at >= 0) catch_up_row(w, tgt, begin, end, pb, before, c);
       for (std::uint64_t s = begin; s < end; ++s) {
         const std::uint32_t i = tgt[s];
-        slot[i] += w[s];
-        R::on_pre(w[s], y_now[i], c);
+        double ws = w[s];
+        slot[i] += ws;
+        R::on_pre(ws, y_now[i], c);
+        w[s] = ws;
       }
       x.value = R::pre_trace(before.now(step, pre_decay_), cfg_);
       x.at = static_cast<std::int64_t>(step);
@@ -330,7 +333,8 @@ public:
     std::size_t n = post_.capacity() * sizeof(PostState) + y_now_.capacity() * sizeof(double);
     for (const auto& b : blocks_)
       n += b.pre.capacity() * sizeof(LazyTrace) + b.post.bytes() +
-           (b.once.capacity() + b.more.capacity()) * sizeof(std::uint32_t);
+           (b.once.capacity() + b.more.capacity()) * sizeof(std::uint32_t) +
+           b.lag1.capacity() * sizeof(std::int64_t);
     return n;
   }
 
@@ -341,6 +345,7 @@ private:
     TransposedIndex post;
     // catch_up_row's lists: a row's synapses with one, or more, post spikes to catch up on
     std::vector<std::uint32_t> once, more;
+    std::vector<std::int64_t> lag1; // the one spike's lag, for the list `once`
   };
 
   // on_post for the pending entries of h that came at or after the source's last arrival
@@ -366,6 +371,7 @@ private:
                     Block& pb, const LazyTrace& x, const Config& c) const {
     std::uint32_t* const once = pb.once.data();
     std::uint32_t* const more = pb.more.data();
+    std::int64_t* const lag1 = pb.lag1.data();
     const PostState* const post = post_.data();
     std::uint32_t n1 = 0, n2 = 0;
     for (std::uint64_t s = begin; s < end; ++s) {
@@ -376,6 +382,7 @@ private:
       const bool several = any & (h.count > 1) & (static_cast<std::int64_t>(h.back[0]) <= since);
       const auto k = static_cast<std::uint32_t>(s - begin);
       once[n1] = k;
+      lag1[n1] = since;
       more[n2] = k;
       n1 += any & !several;
       n2 += several;
@@ -383,7 +390,7 @@ private:
     const double* const decay = pre_decay_.data();
     for (std::uint32_t q = 0; q < n1; ++q) {
       const std::uint64_t s = begin + once[q];
-      const auto lag = static_cast<std::uint64_t>(post[tgt[s]].y.at - x.at);
+      const auto lag = static_cast<std::uint64_t>(lag1[q]);
       R::on_post(w[s], x.value * (lag < DecayTable::kSize ? decay[lag] : pre_decay_(lag)), c);
     }
     for (std::uint32_t q = 0; q < n2; ++q) {
