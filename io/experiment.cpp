@@ -1754,7 +1754,6 @@ RecordSpec Validator::weights_record(const toml::table& t, const std::string& pr
 }
 
 // The pipeline tables' numbers, declared once (they appear in messages with their ranges).
-constexpr Range kAtLeastOne{1.0, kInf, false, false};
 constexpr ParamSpec kDatasetNumbers[] = {
     {"window", "ms", 250.0, kPositive, "presentation window per sample (feature extraction)"},
     {"scale", "pA", 100.0, kPositive, "current encoding: current at the largest normalised pixel"},
