@@ -424,9 +424,10 @@ TEST_CASE("sweep: killed half-way, it leaves no child running and resumes withou
           "finished points",
           "[sweep]") {
   ScratchDir dir("sweep-kill");
-  // About 0.3 s per point (1000 neurons for 1 s), one at a time.
+  // About 0.3 s per point (1000 neurons for 10 s), one at a time: the kill has to land
+  // while points are left, also on a loaded machine (1 s of model time took 40 ms).
   std::string net = kNetwork;
-  net.replace(net.find("duration = 100.0"), 16, "duration = 1000.0");
+  net.replace(net.find("duration = 100.0"), 16, "duration = 10000.0");
   net.replace(net.find("size = 100"), 10, "size = 1000");
   const std::string file = dir.write(
       "exp.toml", net + "\n[sweep]\nseeds = [1, 2, 3]\n[sweep.values]\n\"input.drive.weight\" = "
