@@ -1,8 +1,8 @@
 // The memory guard: the estimate made from the experiment before building is within
 // 25 % of the peak resident memory the run then measures (full-size brunel.toml with 1
 // and 2 threads, Brunel + STDP with and without checkpoints, COBA, the 8000-neuron NALSM
-// liquid, the microcircuit at 10 %), and a network too large for the machine is refused in
-// moments, before anything is allocated.
+// liquid, the microcircuit at 10 %, a reduced Fashion-MNIST pipeline), and a network too large for
+// the machine is refused in moments, before anything is allocated.
 #include "microcircuit_scaled.hpp"
 #include "run_glia.hpp"
 
@@ -68,6 +68,14 @@ TEST_CASE("memory estimate is within 25 % of the measured peak", "[memory]") {
                                              "modulator.astro.w_astro=0.0075"};
   check_estimate("nalsm_liquid", 1, false, liquid_8000);
   check_estimate("nalsm_liquid", 2, true, liquid_8000);
+  // A dataset pipeline: the feature matrix and its copies are most of the peak (the fixed
+  // 1000-neuron liquid on 4000 / 1000 / 1000 images: about 130 of 170 MiB).
+  if (std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
+    check_estimate("nalsm_fmnist", 2, false,
+                   {"dataset.train=4000", "dataset.validation=1000", "dataset.test=1000",
+                    "training.images=0"});
+  else
+    WARN("the pipeline's estimate not checked: Debian's dataset-fashion-mnist is not installed");
   // fixed_total_number and drawn weights and delays: the microcircuit at 10 % (29.9 M synapses).
   const Experiment mc = load_experiment(source_path("experiments/microcircuit.toml"));
   check_estimate("microcircuit", 2, false, microcircuit_scaled(mc, 0.1, 20.0));
