@@ -255,10 +255,10 @@ MemoryEstimate estimate_memory(const Experiment& ex, int threads, bool checkpoin
   record_bytes += datasets * kDatasetCacheBytes;
 
   // A dataset pipeline (cli/pipeline.cpp) holds the feature matrix (samples x width, in
-  // double) twice while extracting (the workers' rows, then the matrix) and, at its peak
-  // in the readout, the matrix, its train / validation / test copies and the standardised
-  // train and validation features. (The 8000-neuron liquid: 12.3 GB measured, 12.8 GB
-  // by this count; the network itself is a few hundred MB.)
+  // double) twice while extracting (the workers' rows, then the matrix), and in the
+  // readout its train / validation / test copies and the standardised train and
+  // validation features, plus the matrix itself when features.save keeps it for the
+  // output. (The network itself is a few hundred MB at most.)
   double feature_bytes = 0.0;
   if (ex.pipeline()) {
     double width = 0.0;
@@ -269,7 +269,8 @@ MemoryEstimate estimate_memory(const Experiment& ex, int threads, bool checkpoin
     const double n =
         static_cast<double>(ex.dataset.train) + ex.dataset.validation + ex.dataset.test;
     const double fit = static_cast<double>(ex.dataset.train) + ex.dataset.validation;
-    feature_bytes = (2.0 * n + fit) * width * kDouble;
+    const double readout = (ex.features.save ? 2.0 * n : n) + fit;
+    feature_bytes = std::max(2.0 * n, readout) * width * kDouble;
   }
 
   m.parts = {{"synapses", synapse_bytes},
