@@ -236,14 +236,6 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
   fprog.finish(n);
   const double samples_per_s = feat_s > 0 ? static_cast<double>(n) / feat_s : 0.0;
 
-  // 4. Readout.
-  SoftmaxOptions so;
-  so.l2 = ex.readout.l2;
-  so.epochs = ex.readout.epochs;
-  so.batch = ex.readout.batch;
-  so.learning_rate = ex.readout.learning_rate;
-  so.seed = ex.run.seed;
-  const auto t_read = Clock::now();
   // Mean spike count per feature neuron and sample: a liquid that is silent or saturated
   // shows here first.
   double mean_count = 0.0;
@@ -254,6 +246,14 @@ int run_pipeline(const RunOptions& opt, const Experiment& ex, const std::string&
     mean_count = x.leftCols(static_cast<Eigen::Index>(width)).mean();
   }
 
+  // 4. Readout.
+  SoftmaxOptions so;
+  so.l2 = ex.readout.l2;
+  so.epochs = ex.readout.epochs;
+  so.batch = ex.readout.batch;
+  so.learning_rate = ex.readout.learning_rate;
+  so.seed = ex.run.seed;
+  const auto t_read = Clock::now();
   const Eigen::MatrixXd x_train = rows(x, 0, s.train), x_val = rows(x, s.train, s.validation),
                         x_test = rows(x, s.train + s.validation, s.test);
   // The whole matrix is needed again only to be saved: without it the readout's peak is

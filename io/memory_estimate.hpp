@@ -9,7 +9,8 @@
 // vary, double weights and index of plastic projections), row offsets per thread block,
 // spike statistics and history, record buffers of one flush period, the HDF5 writer's
 // chunk caches, a checkpoint being written, a dataset pipeline's feature matrices, and
-// the process's fixed share (libraries, runtime). It is compared with measured peak memory in tests/test_memory_estimate.cpp.
+// the process's fixed share (libraries, runtime). It is compared with measured peak memory in
+// tests/test_memory_estimate.cpp.
 #pragma once
 
 #include "io/experiment.hpp"

@@ -89,14 +89,12 @@ public:
     for (std::size_t k = 0; k < kSize; ++k)
       table_[k] = std::exp(-static_cast<double>(k) * dt / tau);
   }
-  const double* data() const { return table_.data(); }
   double operator()(std::uint64_t k) const {
     return k < kSize ? table_[k] : std::exp(-static_cast<double>(k) * dt_ / tau_);
   }
 
-  static constexpr std::size_t kSize = 4096;
-
 private:
+  static constexpr std::size_t kSize = 4096;
   double dt_ = 0.1, tau_ = 1.0;
   std::vector<double> table_;
 };
@@ -261,13 +259,14 @@ public:
     // the transposed index. Each synapse sees the same updates in the same order.
     double* w = sb.plastic_weight.data();
     const std::uint32_t* tgt = sb.target.data();
+    const Config c = cfg_;
     for (std::uint32_t j = 0; j + 1 < sb.row.size(); ++j) {
       const LazyTrace& x = pb.pre[j];
       if (x.at < 0) continue;
       const std::uint64_t end = sb.row[j + 1];
       for (std::uint64_t s = sb.row[j]; s < end; ++s) {
         if (s + kPrefetch < end) __builtin_prefetch(&post_[tgt[s + kPrefetch]]);
-        catch_up(w[s], post_[tgt[s]], x);
+        catch_up(w[s], post_[tgt[s]], x, c);
       }
     }
     for (auto it = lo; it != hi; ++it) it->count = 0;
@@ -356,9 +355,6 @@ private:
     while (k > 0 && h.at(k - 1) >= x.at) --k;
     apply_pending(w, h, x, k, h.count, c);
   }
-  void catch_up(double& w, const PostState& h, const LazyTrace& x) const {
-    catch_up(w, h, x, cfg_);
-  }
 
   // catch_up for the synapses of one row, in passes. Whether a target fired since the
   // source's last arrival (Brunel: for 62 % of the synapses), and then whether once or
@@ -387,11 +383,9 @@ private:
       n1 += any & !several;
       n2 += several;
     }
-    const double* const decay = pre_decay_.data();
     for (std::uint32_t q = 0; q < n1; ++q) {
       const std::uint64_t s = begin + once[q];
-      const auto lag = static_cast<std::uint64_t>(lag1[q]);
-      R::on_post(w[s], x.value * (lag < DecayTable::kSize ? decay[lag] : pre_decay_(lag)), c);
+      R::on_post(w[s], x.value * pre_decay_(static_cast<std::uint64_t>(lag1[q])), c);
     }
     for (std::uint32_t q = 0; q < n2; ++q) {
       const std::uint64_t s = begin + more[q];
@@ -407,10 +401,6 @@ private:
       const std::int64_t p = h.at(k);
       if (p >= x.at) R::on_post(w, x.value * pre_decay_(static_cast<std::uint64_t>(p - x.at)), c);
     }
-  }
-  void apply_pending(double& w, const PostState& h, const LazyTrace& x, std::uint32_t from,
-                     std::uint32_t to) const {
-    apply_pending(w, h, x, from, to, cfg_);
   }
 
   // Applies the oldest n entries of neuron i's history to every synapse into i, then
