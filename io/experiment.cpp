@@ -1765,6 +1765,8 @@ constexpr ParamSpec kTrainingNumbers[] = {
 };
 constexpr ParamSpec kFeatureNumbers[] = {
     {"trace_tau", "ms", 20.0, kPositive, "time constant of the low-pass spike traces"},
+    {"rate_decay", "1", 1.0, Range{0.0, 1.0, true, false},
+     "plastic features: the rules' rates are multiplied by this every step of a window"},
 };
 constexpr ParamSpec kReadoutNumbers[] = {
     {"l2", "", 1e-4, kNonNegative, "L2 penalty (l2 / 2) |W|^2 added to the mean cross-entropy"},
@@ -1856,7 +1858,9 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
   const toml::table* ft = nullptr;
   if (const toml::node* n = doc.get("features")) {
     ft = &as_table(*n, "features");
-    check_keys(*ft, "features", {"populations", "counts", "trace_times", "trace_tau", "save"});
+    check_keys(
+        *ft, "features",
+        {"populations", "counts", "trace_times", "trace_tau", "save", "plastic", "rate_decay"});
     if (const auto* pn = ft->get("populations")) {
       const auto& a = array(*pn, "features.populations", "population names");
       if (a.empty()) fail(*pn, "features.populations", "must name at least one population");
@@ -1881,9 +1885,22 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
         f.trace_times.push_back(tm);
       }
     }
-    double* out[] = {&f.trace_tau};
+    double* out[] = {&f.trace_tau, &f.rate_decay};
     spec_numbers(*ft, "features", kFeatureNumbers, out);
     if (const auto* v = ft->get("save")) f.save = boolean(*v, "features.save");
+    if (const auto* v = ft->get("plastic")) f.plastic = boolean(*v, "features.plastic");
+    if (const auto* v = ft->get("rate_decay"); v && f.rate_decay != 1.0) {
+      if (!f.plastic)
+        fail(*v, "features.rate_decay",
+             "fades the rates of plastic features: it needs features.plastic = true");
+      for (const auto& pr : ex.projections) {
+        if (pr.plasticity.rule.empty()) continue;
+        if (!PlasticityRegistry::global().find(pr.plasticity.rule)->fading_rates)
+          fail(*v, "features.rate_decay",
+               "projection '" + pr.name + "' learns with rule '" + pr.plasticity.rule +
+                   "', whose rates cannot fade (astro_stdp's can); leave rate_decay at 1");
+      }
+    }
   }
   if (f.populations.empty())
     for (const auto& p : ex.populations)

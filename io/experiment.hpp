@@ -191,6 +191,11 @@ struct FeaturesSpec {
   std::vector<double> trace_times;      // ms into the window: low-pass traces sampled then
   double trace_tau = 20.0;              // ms
   bool save = false;                    // write /features (float32) to the output
+  // Plasticity stays on while a sample's features are collected, as in NALSM's published
+  // code: every sample starts again from the trained weights and the rules' and
+  // modulators' initial state, and the rules' rates fade by rate_decay per step.
+  bool plastic = false;
+  double rate_decay = 1.0;
 };
 
 // [readout]: softmax regression (cross-entropy + L2, Adam) on standardised features.

@@ -27,6 +27,7 @@
 #include "plasticity/rule.hpp"
 #include "sim/plasticity.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -68,6 +69,7 @@ struct AstroStdp {
        astrocyte_types},
   };
   static constexpr bool on_arrival = false;
+  static constexpr bool fading_rates = true;
 
   // The weight bounds in force: w_min / w_max when given, else the presynaptic type's.
   static std::pair<double, double> bounds(const double* p, const int* o) {
@@ -125,9 +127,12 @@ public:
     SynapseBlock& sb = proj.blocks[b];
     Block& pb = blocks_[b];
     const double a = astro_->value();
+    // Both rates fade together (set_rate_decay): the published code decays A_plus and the
+    // astrocyte's A, w_astro and b_astro by the same factor, which scales A(t) by it too.
+    const double g = rate_decay_ == 1.0 ? 1.0 : std::pow(rate_decay_, static_cast<double>(step));
     // Coefficients of the trace read at a post spike (x_j) and at a pre spike (x_i).
-    const double c_post = inhibitory_ ? -a : a_plus_;
-    const double c_pre = inhibitory_ ? a_plus_ : -a;
+    const double c_post = g * (inhibitory_ ? -a : a_plus_);
+    const double c_pre = g * (inhibitory_ ? a_plus_ : -a);
     const auto now = static_cast<std::int64_t>(step);
     float* w = sb.weight.data();
     const std::uint32_t* tgt = sb.target.data();
@@ -169,6 +174,11 @@ public:
 
   void settle(Projection&, std::size_t) override {}
 
+  bool set_rate_decay(double per_step) override {
+    rate_decay_ = per_step;
+    return true;
+  }
+
   // Every block's copy of the pre traces saw the same spikes: one copy is the state, so
   // the archive is the same for any thread count.
   void save(StateArchive& ar, const std::string& prefix) const override {
@@ -201,6 +211,10 @@ public:
       }
     };
     get(post_);
+    // Marks only ever match the current step. A network restored to an earlier state
+    // (every feature sample starts again at step 0) must not find a later run's marks.
+    std::fill(post_mark_.begin(), post_mark_.end(), -1);
+    for (Block& b : blocks_) std::fill(b.pre_mark.begin(), b.pre_mark.end(), -1);
   }
 
   std::size_t bytes() const override {
@@ -223,6 +237,7 @@ private:
   bool inhibitory_;
   double w_lo_ = 0.0, w_hi_ = 0.0;
   DecayTable decay_;
+  double rate_decay_ = 1.0;
   std::vector<Block> blocks_;
   std::vector<LazyTrace> post_;         // per target neuron; each block writes its range
   std::vector<std::int64_t> post_mark_; // step of each target's last spike

@@ -23,6 +23,7 @@
 //   static constexpr RefSpec refs[];        // names of other objects (modulators) it reads
 //   static std::string check(const PlasticityUse&);   // "" or why this projection cannot
 //                                           // use the rule (reported at the plasticity key)
+//   static constexpr bool fading_rates;     // true: the engine implements set_rate_decay
 //
 // Traces are exponential and advanced lazily (sim/plasticity.hpp). Pre-synaptic events
 // are processed when the delayed spike arrives, before post-synaptic spikes of the same
@@ -85,7 +86,8 @@ struct PlasticityInfo {
   std::span<const ParamSpec> params;
   std::span<const OptionSpec> options;
   std::span<const RefSpec> refs;
-  bool on_arrival = true; // pre events handled on arrival: one delay per projection
+  bool on_arrival = true;    // pre events handled on arrival: one delay per projection
+  bool fading_rates = false; // Plasticity::set_rate_decay takes factors below 1
   std::string (*check)(const PlasticityUse&) = nullptr;
   std::unique_ptr<Plasticity> (*create)(const PlasticitySetup&);
 };

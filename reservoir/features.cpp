@@ -2,6 +2,7 @@
 #include "reservoir/features.hpp"
 
 #include "io/network_builder.hpp"
+#include "plasticity/modulator.hpp"
 #include "sim/network_state.hpp"
 #include "sim/plasticity.hpp"
 #include "sim/sample_input.hpp"
@@ -169,9 +170,55 @@ private:
   std::vector<std::vector<double>> ring_;
 };
 
+// What plastic features change besides the neurons: the plastic projections' synapse
+// arrays (weights, delays), their rules' own state (traces) and the modulators' state (the
+// astrocyte's A). Copied once, from the trained weights and the initial state, and back
+// before every sample. The network is this worker's own, so the blocks are copied as
+// they are (no canonical order, no checks).
+class PlasticSnapshot {
+public:
+  explicit PlasticSnapshot(const Network& net) {
+    for (std::size_t j = 0; j < net.projections().size(); ++j) {
+      const Projection& pr = net.projections()[j];
+      if (!pr.plasticity) continue;
+      for (const SynapseBlock& b : pr.blocks)
+        blocks_.push_back({b.weight, b.plastic_weight, b.delay});
+      pr.plasticity->save(state_, indexed_key("projection", j));
+    }
+    for (std::size_t m = 0; m < net.modulators().size(); ++m)
+      net.modulators()[m]->save(state_, indexed_key("modulator", m));
+  }
+  void restore(Network& net) const {
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < net.projections().size(); ++j) {
+      Projection& pr = net.projections()[j];
+      if (!pr.plasticity) continue;
+      for (SynapseBlock& b : pr.blocks) {
+        const Arrays& a = blocks_[k++];
+        std::copy(a.weight.begin(), a.weight.end(), b.weight.begin());
+        std::copy(a.plastic_weight.begin(), a.plastic_weight.end(), b.plastic_weight.begin());
+        std::copy(a.delay.begin(), a.delay.end(), b.delay.begin());
+      }
+      pr.plasticity->load(state_, indexed_key("projection", j));
+    }
+    for (std::size_t m = 0; m < net.modulators().size(); ++m)
+      net.modulators()[m]->load(state_, indexed_key("modulator", m));
+  }
+
+private:
+  struct Arrays {
+    std::vector<float> weight;
+    std::vector<double> plastic_weight;
+    std::vector<std::uint16_t> delay;
+  };
+  std::vector<Arrays> blocks_;
+  StateArchive state_;
+};
+
 struct Worker {
   SampledNetwork s;
   std::unique_ptr<PopulationSnapshot> initial;
+  std::unique_ptr<PlasticSnapshot> plastic; // plastic features only
   std::unique_ptr<SampleFeatures> features;
 };
 
@@ -182,7 +229,15 @@ std::unique_ptr<Worker> make_worker(const FeatureJob& job) {
   Network& net = *w->s.net;
   w->initial = std::make_unique<PopulationSnapshot>(net);
   if (job.trained) set_plastic_weights(net, *job.trained);
-  freeze_plasticity(net);
+  if (ex.features.plastic) {
+    for (const Projection& pr : net.projections())
+      if (pr.plasticity && !pr.plasticity->set_rate_decay(ex.features.rate_decay))
+        throw std::invalid_argument("features.rate_decay: the rule of projection '" + pr.name +
+                                    "' has no rates that fade (only 1 is possible)");
+    w->plastic = std::make_unique<PlasticSnapshot>(net);
+  } else {
+    freeze_plasticity(net);
+  }
   std::vector<int> pops;
   for (const auto& name : ex.features.populations) pops.push_back(net.population_index(name));
   std::vector<std::uint64_t> trace_steps;
@@ -218,6 +273,7 @@ Eigen::MatrixXd extract_features(const FeatureJob& job) {
     for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
       if (job.stop && job.stop()) return;
       w.initial->restore(*w.s.net);
+      if (w.plastic) w.plastic->restore(*w.s.net);
       w.features->reset();
       w.s.input->present(i, 1, 0, window);
       Simulator sim(*w.s.net);

@@ -61,6 +61,12 @@ public:
   virtual bool wants_end_step() const { return false; }
   virtual void end_step(Projection&, std::uint64_t, std::size_t) {}
 
+  // Learning rates that fade over a run: every change the rule makes at step t is
+  // multiplied by per_step^t (NALSM's published code multiplies its rates by 0.99 every
+  // step of a feature window, restoring them per sample). Returns whether the rule can;
+  // a rule without it accepts only 1.
+  virtual bool set_rate_decay(double per_step) { return per_step == 1.0; }
+
   // Checkpoints: the rule's own state under keys starting with `prefix` (the weights and
   // delays themselves belong to the projection and are saved with it). load() receives
   // a network built from the same experiment, attached, and must restore exactly.
@@ -436,6 +442,7 @@ template <class R> void PlasticityRegistry::add() {
   if constexpr (requires { R::options; }) info.options = std::span<const OptionSpec>(R::options);
   if constexpr (requires { R::refs; }) info.refs = std::span<const RefSpec>(R::refs);
   if constexpr (requires { R::on_arrival; }) info.on_arrival = R::on_arrival;
+  if constexpr (requires { R::fading_rates; }) info.fading_rates = R::fading_rates;
   if constexpr (requires(const PlasticityUse& u) { R::check(u); }) info.check = &R::check;
   info.create = [](const PlasticitySetup& s) -> std::unique_ptr<Plasticity> {
     if constexpr (requires { typename R::Engine; })

@@ -342,7 +342,7 @@ private:
                   std::vector<std::uint32_t>& spikes) {
     constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
     constexpr int kPorts = static_cast<int>(std::size(M::ports));
-    alignas(32) std::uint8_t fired[kNeuronChunk] = {};
+    alignas(32) std::uint64_t fired[kNeuronChunk] = {};
     std::uint64_t bad = 0;
     for (std::uint32_t c = lo; c < hi; c += std::min(kNeuronChunk, hi - c)) {
       const std::uint32_t m = std::min(kNeuronChunk, hi - c);
@@ -360,8 +360,8 @@ private:
         }
       }
       for (std::uint32_t j = 0; j < m; j += 8) {
-        std::uint64_t any;
-        std::memcpy(&any, fired + j, sizeof any);
+        std::uint64_t any = 0;
+        for (std::uint32_t l = j; l < std::min(j + 8, m); ++l) any |= fired[l];
         if (any == 0) continue;
         for (std::uint32_t l = j; l < std::min(j + 8, m); ++l)
           if (fired[l]) spikes.push_back(c + l);

@@ -11,6 +11,7 @@
 #include "input_error.hpp"
 #include "io/experiment.hpp"
 #include "io/network_builder.hpp"
+#include "sim/plasticity.hpp"
 #include "sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
@@ -79,9 +80,10 @@ struct Run {
   std::vector<double> pre_at, post_at; // spike stamps of pair k (ms), -1 if none or several
 };
 
-Run run_pairs(const std::string& text, int threads) {
+Run run_pairs(const std::string& text, int threads, double rate_decay = 1.0) {
   const Experiment ex = parse_experiment(text, "p.toml");
   auto net = build_network(ex, threads);
+  REQUIRE(net->projections().at(0).plasticity->set_rate_decay(rate_decay));
   Simulator sim(*net);
   attach_records(ex, sim);
   sim.run(200);
@@ -138,6 +140,37 @@ TEST_CASE("astro_stdp pairing changes each weight by the analytic amount", "[ast
       if (lag != 0) CHECK(r.w[k] != w0);
     }
   }
+}
+
+TEST_CASE("astro_stdp rates that fade: each change scaled by rate_decay^step", "[astro_stdp]") {
+  // Plastic feature windows (features.rate_decay): both A_plus and A(t) fade together.
+  const double d = std::exp(-1.0 / kTau), g = 0.97;
+  std::vector<int> pre(kLags.size(), kBase), post;
+  for (int l : kLags) post.push_back(kBase + l);
+  for (const std::string type : {"excitatory", "inhibitory"}) {
+    const double w0 = type == "inhibitory" ? -1.5 : 1.5;
+    const std::string text = pairing_experiment(type, w0, pre, post, "");
+    const Run plain = run_pairs(text, 1), faded = run_pairs(text, 2, g);
+    CHECK(plain.a == faded.a); // the astrocyte itself is not changed
+    for (std::size_t k = 0; k < kLags.size(); ++k) {
+      const int lag = kLags[k];
+      INFO(type << ", lag " << lag);
+      // The change happens at the later spike's step.
+      const int at = kBase + std::max(lag, 0);
+      const double x = kInc * std::pow(d, std::abs(lag));
+      CHECK(faded.w[k] - w0 == Approx(std::pow(g, at) * (plain.w[k] - w0)).margin(2e-7));
+      if (lag != 0) CHECK(std::abs(plain.w[k] - w0) > 0.1 * kAPlus * x);
+    }
+  }
+  // A rule without fading rates takes only 1.
+  const Experiment ex = parse_experiment(
+      "[run]\nduration = 10.0\n[[population]]\nname = \"a\"\nmodel = \"lif_delta\"\nsize = 2\n"
+      "[[projection]]\npre = \"a\"\npost = \"a\"\nweight = 1.0\n[projection.connect]\n"
+      "rule = \"all_to_all\"\n[projection.plasticity]\nrule = \"stdp\"\n",
+      "s.toml");
+  auto net = build_network(ex, 1);
+  CHECK(net->projections().at(0).plasticity->set_rate_decay(1.0));
+  CHECK_FALSE(net->projections().at(0).plasticity->set_rate_decay(0.99));
 }
 
 TEST_CASE("astro_stdp weights stop at the bounds of their type", "[astro_stdp]") {

@@ -264,6 +264,25 @@ TEST_CASE("pipeline tables: parsed, overridable, and bad values named", "[fmnist
              Catch::Contains("unknown population 'F'"));
   CHECK_THAT(error_with("[features]", "[features]\nbogus = 1"),
              Catch::Contains("features.bogus: unknown key"));
+  CHECK_THAT(error_with("[features]", "[features]\nrate_decay = 0.99"),
+             Catch::Contains("features.rate_decay") && Catch::Contains("features.plastic = true"));
+  CHECK_THAT(error_with("[features]", "[features]\nplastic = true\nrate_decay = 1.5"),
+             Catch::Contains("features.rate_decay: must be"));
+  CHECK_THAT(error_with("[features]", "[features]\nplastic = true\nrate_decay = 0.0"),
+             Catch::Contains("features.rate_decay: must be"));
+  {
+    // A rule whose rates cannot fade (plain stdp on EE) is named.
+    std::string t = base;
+    const std::string ee = "rule = \"astro_stdp\"\nastrocyte = \"astro\"\npresynaptic = "
+                           "\"excitatory\"";
+    REQUIRE(t.find(ee) != std::string::npos);
+    t.replace(t.find(ee), ee.size(), "rule = \"stdp\"");
+    CHECK_NOTHROW(parse_experiment(t, "f.toml", {"features.plastic=true"}));
+    t.replace(t.find("[features]"), 10, "[features]\nplastic = true\nrate_decay = 0.99");
+    CHECK_THAT(input_error_of(t, "f.toml"), Catch::Contains("features.rate_decay") &&
+                                                Catch::Contains("projection 'EE'") &&
+                                                Catch::Contains("rule 'stdp'"));
+  }
   CHECK_THAT(error_with("[dataset]", "[training]\nwindow = 0.2\n[dataset]"),
              Catch::Contains("training.window") && Catch::Contains("at least one time step"));
   CHECK_THAT(error_with("size = 784", "size = 780"),
@@ -321,6 +340,58 @@ TEST_CASE("per-sample features: the same bitwise with 1 and 2 threads, from the 
     job.trained = nullptr;
     CHECK_FALSE((extract_features(job).array() == one.array()).all());
   }
+}
+
+TEST_CASE("plastic features: every sample learns from the trained weights, the same bitwise with "
+          "1 and 2 threads",
+          "[fmnist][features][determinism]") {
+  ScratchDir dir("fmnist-plastic-features");
+  write_dataset(dir / "", 40, 10);
+  const std::string text = small_liquid(dir / "", "current");
+  // Rates 20x the paper's, so that 30 ms windows learn enough to change spike counts.
+  const std::vector<std::string> fast = {"projection.0.plasticity.A_plus=3.0",
+                                         "projection.1.plasticity.A_plus=3.0",
+                                         "modulator.astro.b_astro=3.0", "modulator.astro.A0=3.0"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), fast.begin(), fast.end());
+    return parse_experiment(text, "f.toml", extra);
+  };
+  const Experiment frozen = with({});
+  const Experiment plastic = with({"features.plastic=true"});
+  const Experiment fading = with({"features.plastic=true", "features.rate_decay=0.9"});
+  const auto data = samples_of(load_dataset(frozen.dataset), frozen.dataset);
+  PlasticWeights trained;
+  {
+    auto sn = build_sampled_network(frozen, data, 1);
+    sn.input->present(0, 10, 0, 20);
+    Simulator sim(*sn.net);
+    sim.run(200);
+    trained = plastic_weights(*sn.net);
+  }
+  auto features = [&](const Experiment& ex, int threads) {
+    FeatureJob job;
+    job.ex = &ex;
+    job.trained = &trained;
+    job.data = data;
+    job.samples = data->size();
+    job.threads = threads;
+    return extract_features(job);
+  };
+  const Eigen::MatrixXd f = features(frozen, 1), p1 = features(plastic, 1),
+                        p2 = features(plastic, 2), g2 = features(fading, 2);
+  REQUIRE(p1.rows() == 50);
+  CHECK(p1.leftCols(60).sum() > 100);
+  // Every sample starts again from the trained weights, the initial traces and the
+  // astrocyte's A0: the rows do not depend on which samples a worker ran before.
+  CHECK((p1.array() == p2.array()).all());
+  // The liquid learns within each window (the counts change), and less when its rates
+  // fade: nearer the frozen liquid's counts.
+  const double moved = (p1.leftCols(60) - f.leftCols(60)).cwiseAbs().sum();
+  const double faded = (g2.leftCols(60) - f.leftCols(60)).cwiseAbs().sum();
+  CHECK(moved > 0.0);
+  CHECK(faded < moved);
+  CHECK_FALSE((g2.array() == f.array()).all());
+  CHECK((features(fading, 1).array() == g2.array()).all());
 }
 
 TEST_CASE("softmax readout: gradient by finite differences, a separable problem learned",
