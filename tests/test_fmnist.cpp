@@ -152,6 +152,16 @@ std::shared_ptr<SampleData> samples_of(const DatasetSplits& d, const DatasetSpec
   return s;
 }
 
+// A short training phase: the first 10 images, 20 ms each, into the plastic liquid.
+PlasticWeights train_briefly(const Experiment& ex, std::shared_ptr<const SampleData> data,
+                             int threads) {
+  auto sn = build_sampled_network(ex, std::move(data), threads);
+  sn.input->present(0, 10, 0, 20);
+  Simulator sim(*sn.net);
+  sim.run(200);
+  return plastic_weights(*sn.net);
+}
+
 } // namespace
 
 TEST_CASE("IDX files: written gzipped or plain, read back; bad headers are named",
@@ -310,15 +320,7 @@ TEST_CASE("per-sample features: the same bitwise with 1 and 2 threads, from the 
                              ? std::vector<std::string>{"dataset.max_rate=400", "dataset.weight=30"}
                              : std::vector<std::string>{});
     const auto data = samples_of(load_dataset(ex.dataset), ex.dataset);
-    // A short training phase on the first 10 images, 20 ms each.
-    PlasticWeights trained;
-    {
-      auto sn = build_sampled_network(ex, data, 2);
-      sn.input->present(0, 10, 0, 20);
-      Simulator sim(*sn.net);
-      sim.run(200);
-      trained = plastic_weights(*sn.net);
-    }
+    const PlasticWeights trained = train_briefly(ex, data, 2);
     FeatureJob job;
     job.ex = &ex;
     job.trained = &trained;
@@ -360,14 +362,7 @@ TEST_CASE("plastic features: every sample learns from the trained weights, the s
   const Experiment plastic = with({"features.plastic=true"});
   const Experiment fading = with({"features.plastic=true", "features.rate_decay=0.9"});
   const auto data = samples_of(load_dataset(frozen.dataset), frozen.dataset);
-  PlasticWeights trained;
-  {
-    auto sn = build_sampled_network(frozen, data, 1);
-    sn.input->present(0, 10, 0, 20);
-    Simulator sim(*sn.net);
-    sim.run(200);
-    trained = plastic_weights(*sn.net);
-  }
+  const PlasticWeights trained = train_briefly(frozen, data, 1);
   auto features = [&](const Experiment& ex, int threads) {
     FeatureJob job;
     job.ex = &ex;
