@@ -11,6 +11,7 @@
 #include "io/network_builder.hpp"
 #include "reservoir/branching_factor.hpp"
 #include "reservoir/features.hpp"
+#include "reservoir/snapshots.hpp"
 #include "reservoir/softmax.hpp"
 #include "sim/network_state.hpp"
 #include "sim/sample_input.hpp"
@@ -129,19 +130,13 @@ TrainingResult train_liquid(const Experiment& ex, const Samples& s, int threads,
   sim.set_progress([&](const ProgressInfo& p) { progress.update(p.step / window); }, 0.5);
   const auto t0 = Clock::now();
   if (ex.training.reset) {
-    // Neuron state back to its initial values before every image.
-    std::vector<std::vector<std::vector<double>>> init;
-    for (const auto& p : net.populations()) {
-      init.emplace_back();
-      for (int k = 0; k < p->n_state(); ++k)
-        init.back().emplace_back(
-            p->state(k), p->state(k) + static_cast<std::size_t>(p->state_width(k)) * p->size());
-    }
+    // Before every image: the neurons (state, in-flight input) and the modulators (the
+    // astrocyte's A) as at the start; weights and the rules' traces carry on.
+    const PopulationSnapshot neurons(net);
+    const ModulatorSnapshot modulators(net);
     for (std::uint64_t i = 0; i < images; ++i) {
-      for (std::size_t q = 0; q < net.populations().size(); ++q)
-        for (int k = 0; k < net.populations()[q]->n_state(); ++k)
-          std::copy(init[q][static_cast<std::size_t>(k)].begin(),
-                    init[q][static_cast<std::size_t>(k)].end(), net.populations()[q]->state(k));
+      neurons.restore(net);
+      modulators.restore(net);
       if (sim.run(window) == RunEnd::stopped) break;
       progress.update(i + 1);
     }

@@ -176,7 +176,9 @@ struct DatasetSpec {
 struct TrainingSpec {
   std::uint32_t images = 0;
   double window = 20.0; // ms
-  bool reset = false;   // neuron state back to its initial values between images
+  // Before every image: neuron state, in-flight input and the modulators' state (the
+  // astrocyte's A) back to their initial values; weights and traces carry on.
+  bool reset = false;
   // Threads of the training simulation (0: run.threads / --threads). A liquid of a few
   // thousand neurons steps fastest on one: a barrier per 1 ms step costs more than it
   // saves, and far more on a loaded machine where spinning threads wait for each other.

@@ -2,7 +2,7 @@
 #include "reservoir/features.hpp"
 
 #include "io/network_builder.hpp"
-#include "plasticity/modulator.hpp"
+#include "reservoir/snapshots.hpp"
 #include "sim/network_state.hpp"
 #include "sim/plasticity.hpp"
 #include "sim/sample_input.hpp"
@@ -139,37 +139,6 @@ void SampleFeatures::observe(std::uint64_t step, const std::vector<StepSpikes>& 
 
 namespace {
 
-// The mutable state of every population (state variables, external current, pending
-// input in the ring buffers), copied out once and back before every sample.
-class PopulationSnapshot {
-public:
-  explicit PopulationSnapshot(const Network& net) {
-    for (const auto& p : net.populations()) {
-      std::vector<std::vector<double>> st;
-      for (int k = 0; k < p->n_state(); ++k) {
-        const std::size_t n = static_cast<std::size_t>(p->state_width(k)) * p->size();
-        st.emplace_back(p->state(k), p->state(k) + n);
-      }
-      state_.push_back(std::move(st));
-      ring_.push_back(p->ring().raw());
-    }
-  }
-  void restore(Network& net) const {
-    for (std::size_t q = 0; q < net.populations().size(); ++q) {
-      Population& p = *net.populations()[q];
-      for (int k = 0; k < p.n_state(); ++k)
-        std::copy(state_[q][static_cast<std::size_t>(k)].begin(),
-                  state_[q][static_cast<std::size_t>(k)].end(), p.state(k));
-      std::fill(p.i_ext().begin(), p.i_ext().end(), 0.0);
-      p.ring().raw() = ring_[q];
-    }
-  }
-
-private:
-  std::vector<std::vector<std::vector<double>>> state_;
-  std::vector<std::vector<double>> ring_;
-};
-
 // What plastic features change besides the neurons: the plastic projections' synapse
 // arrays (weights, delays), their rules' own state (traces) and the modulators' state (the
 // astrocyte's A). Copied once, from the trained weights and the initial state, and back
@@ -177,7 +146,7 @@ private:
 // they are (no canonical order, no checks).
 class PlasticSnapshot {
 public:
-  explicit PlasticSnapshot(const Network& net) {
+  explicit PlasticSnapshot(const Network& net) : modulators_(net) {
     for (std::size_t j = 0; j < net.projections().size(); ++j) {
       const Projection& pr = net.projections()[j];
       if (!pr.plasticity) continue;
@@ -185,8 +154,6 @@ public:
         blocks_.push_back({b.weight, b.plastic_weight, b.delay});
       pr.plasticity->save(state_, indexed_key("projection", j));
     }
-    for (std::size_t m = 0; m < net.modulators().size(); ++m)
-      net.modulators()[m]->save(state_, indexed_key("modulator", m));
   }
   void restore(Network& net) const {
     std::size_t k = 0;
@@ -201,8 +168,7 @@ public:
       }
       pr.plasticity->load(state_, indexed_key("projection", j));
     }
-    for (std::size_t m = 0; m < net.modulators().size(); ++m)
-      net.modulators()[m]->load(state_, indexed_key("modulator", m));
+    modulators_.restore(net);
   }
 
 private:
@@ -213,6 +179,7 @@ private:
   };
   std::vector<Arrays> blocks_;
   StateArchive state_;
+  ModulatorSnapshot modulators_;
 };
 
 struct Worker {

@@ -4,7 +4,9 @@
 #include "io/dataset.hpp"
 #include "io/experiment.hpp"
 #include "io/idx.hpp"
+#include "plasticity/modulator.hpp"
 #include "reservoir/features.hpp"
+#include "reservoir/snapshots.hpp"
 #include "reservoir/softmax.hpp"
 #include "sim/network_state.hpp"
 #include "sim/random.hpp"
@@ -387,6 +389,47 @@ TEST_CASE("plastic features: every sample learns from the trained weights, the s
   CHECK(faded < moved);
   CHECK_FALSE((g2.array() == f.array()).all());
   CHECK((features(fading, 1).array() == g2.array()).all());
+}
+
+TEST_CASE("training with reset: every image starts from the neurons' and the astrocyte's "
+          "initial state, weights and traces carry on",
+          "[fmnist][training]") {
+  ScratchDir dir("fmnist-training-reset");
+  write_dataset(dir / "", 40, 10);
+  const Experiment ex = parse_experiment(small_liquid(dir / "", "current"), "f.toml", {});
+  const auto data = samples_of(load_dataset(ex.dataset), ex.dataset);
+  auto sn = build_sampled_network(ex, data, 1);
+  Network& net = *sn.net;
+  const PopulationSnapshot neurons(net);
+  const ModulatorSnapshot modulators(net);
+  const double a0 = net.modulators()[0]->value();
+  const Population& e = *net.populations()[static_cast<std::size_t>(net.population_index("E"))];
+  const std::vector<double> v0(e.state(0), e.state(0) + e.size());
+  sn.input->present(0, 4, 0, 20);
+  Simulator sim(net);
+  std::vector<PlasticWeights> after;
+  std::vector<std::uint64_t> spikes;
+  for (int image = 0; image < 4; ++image) {
+    if (image > 0) {
+      // The previous image moved the astrocyte, the neurons and the input in flight.
+      CHECK(net.modulators()[0]->value() != a0);
+      CHECK_FALSE(std::equal(v0.begin(), v0.end(), e.state(0)));
+    }
+    neurons.restore(net);
+    modulators.restore(net);
+    CHECK(net.modulators()[0]->value() == a0);
+    CHECK(std::equal(v0.begin(), v0.end(), e.state(0)));
+    for (const auto& p : net.populations())
+      CHECK(std::all_of(p->ring().raw().begin(), p->ring().raw().end(),
+                        [](double x) { return x == 0.0; }));
+    sim.run(20);
+    after.push_back(plastic_weights(net));
+    spikes.push_back(sim.stats(net.population_index("E")).total);
+  }
+  CHECK(spikes.back() > spikes.front()); // E fires
+  // Weights carry on from image to image.
+  CHECK(after[1] != after[0]);
+  CHECK(after[3] != after[2]);
 }
 
 TEST_CASE("softmax readout: gradient by finite differences, a separable problem learned",
