@@ -12,6 +12,7 @@ Softmax regression, mean cross-entropy + (l2/2)|W|^2, Adam, batch 256, 40 epochs
 validation and test accuracy at the best validation epoch. The split sizes are the
 pipeline's (dataset.train / validation / test, read from the file's experiment)."""
 import sys
+import tomllib
 
 import h5py
 import numpy as np
@@ -29,21 +30,13 @@ def split_sizes(path, n):
     with h5py.File(path) as h:
         text = h["/"].attrs.get("experiment", b"")
     text = text.decode() if isinstance(text, bytes) else str(text)
-    sizes = {}
-    section = None
-    for line in text.splitlines():
-        line = line.split("#")[0].strip()
-        if line.startswith("["):
-            section = line.strip("[]")
-        elif section == "dataset" and "=" in line:
-            k, v = (t.strip() for t in line.split("=", 1))
-            if k in ("train", "validation"):
-                sizes[k] = int(v)
-    if "train" not in sizes or "validation" not in sizes:
+    dataset = tomllib.loads(text).get("dataset", {})
+    if "train" not in dataset or "validation" not in dataset:
         raise SystemExit(f"{path}: no [dataset] train / validation in the stored experiment")
-    if sizes["train"] + sizes["validation"] >= n:
+    n_train, n_val = int(dataset["train"]), int(dataset["validation"])
+    if n_train + n_val >= n:
         raise SystemExit(f"{path}: {n} samples, fewer than train + validation")
-    return sizes["train"], sizes["validation"]
+    return n_train, n_val
 
 
 def scaled(x, mode, n_train):

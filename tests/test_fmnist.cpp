@@ -392,7 +392,7 @@ TEST_CASE("plastic features: every sample learns from the trained weights, the s
 }
 
 TEST_CASE("training with reset: every image starts from the neurons' and the astrocyte's "
-          "initial state, weights and traces carry on",
+          "initial state, weights carry on",
           "[fmnist][training]") {
   ScratchDir dir("fmnist-training-reset");
   write_dataset(dir / "", 40, 10);
@@ -411,7 +411,7 @@ TEST_CASE("training with reset: every image starts from the neurons' and the ast
   std::vector<std::uint64_t> spikes;
   for (int image = 0; image < 4; ++image) {
     if (image > 0) {
-      // The previous image moved the astrocyte, the neurons and the input in flight.
+      // The previous image moved the astrocyte and the neurons.
       CHECK(net.modulators()[0]->value() != a0);
       CHECK_FALSE(std::equal(v0.begin(), v0.end(), e.state(0)));
     }
