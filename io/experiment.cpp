@@ -1836,7 +1836,7 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
 
   if (const toml::node* n = doc.get("training")) {
     const toml::table& tt = as_table(*n, "training");
-    check_keys(tt, "training", {"images", "window", "reset", "threads"});
+    check_keys(tt, "training", {"images", "window", "reset", "threads", "learn"});
     TrainingSpec& tr = ex.training;
     if (const auto* v = tt.get("images"))
       tr.images = static_cast<std::uint32_t>(integer(*v, "training.images", 0, d.train));
@@ -1852,6 +1852,28 @@ void Validator::pipeline(const toml::table& doc, Experiment& ex) const {
     if (const auto* v = tt.get("reset")) tr.reset = boolean(*v, "training.reset");
     if (const auto* v = tt.get("threads"))
       tr.threads = static_cast<int>(integer(*v, "training.threads", 0, 65536));
+    if (const auto* ln = tt.get("learn")) {
+      const auto& a = array(*ln, "training.learn", "projection names");
+      std::vector<std::string> plastic;
+      for (const auto& pr : ex.projections)
+        if (!pr.plasticity.rule.empty()) plastic.push_back(pr.name);
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::string ek = "training.learn[" + std::to_string(k) + "]";
+        const std::string name = string(*a.get(k), ek);
+        const int j = ex.projection_index(name);
+        if (j < 0) fail(*a.get(k), ek, "no projection '" + name + "'" + suggest(name, plastic));
+        if (ex.projections[static_cast<std::size_t>(j)].plasticity.rule.empty())
+          fail(*a.get(k), ek,
+               "projection '" + name + "' has no [projection.plasticity]: it cannot learn");
+        if (contains(tr.learn, name)) fail(*a.get(k), ek, "'" + name + "' is listed twice");
+        tr.learn.push_back(name);
+      }
+      // The others keep their initial weights throughout, exactly as without their
+      // [projection.plasticity] table.
+      for (auto& pr : ex.projections)
+        if (!pr.plasticity.rule.empty() && !contains(tr.learn, pr.name))
+          pr.plasticity = PlasticitySpec{};
+    }
   }
 
   FeaturesSpec& f = ex.features;

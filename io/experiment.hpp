@@ -183,6 +183,9 @@ struct TrainingSpec {
   // thousand neurons steps fastest on one: a barrier per 1 ms step costs more than it
   // saves, and far more on a loaded machine where spinning threads wait for each other.
   int threads = 1;
+  // The plastic projections that learn (empty: all of them). The others' plasticity is
+  // dropped at parse time, so they keep their initial weights in every phase.
+  std::vector<std::string> learn;
 };
 
 // [features]: what the readout sees of each sample, each simulated on its own from the

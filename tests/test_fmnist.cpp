@@ -432,6 +432,53 @@ TEST_CASE("training with reset: every image starts from the neurons' and the ast
   CHECK(after[3] != after[2]);
 }
 
+TEST_CASE("training.learn: only the named projections learn, the others train exactly as "
+          "without their plasticity table",
+          "[fmnist][training]") {
+  ScratchDir dir("fmnist-training-learn");
+  write_dataset(dir / "", 40, 10);
+  const std::string text = small_liquid(dir / "", "current");
+  const Experiment all = parse_experiment(text, "f.toml", {});
+  const Experiment ee = parse_experiment(text, "f.toml", {"training.learn=[\"EE\"]"});
+  CHECK(ee.training.learn == std::vector<std::string>{"EE"});
+  CHECK(ee.projections[0].plasticity.rule.empty());
+  CHECK(ee.projections[1].plasticity.rule == "astro_stdp");
+
+  // The same file with inE's [projection.plasticity] table removed.
+  std::string no_table = text;
+  const std::string in_table = "[projection.plasticity]\nrule = \"astro_stdp\"\nastrocyte = "
+                               "\"astro\"\npresynaptic = \"input\"\n";
+  REQUIRE(no_table.find(in_table) != std::string::npos);
+  no_table.erase(no_table.find(in_table), in_table.size());
+  const Experiment removed = parse_experiment(no_table, "f.toml", {});
+
+  const auto data = samples_of(load_dataset(all.dataset), all.dataset);
+  auto initial = build_sampled_network(all, data, 1);
+  const PlasticWeights w0 = plastic_weights(*initial.net);
+  const PlasticWeights w_all = train_briefly(all, data, 1);
+  const PlasticWeights w_ee = train_briefly(ee, data, 1);
+  const PlasticWeights w_removed = train_briefly(removed, data, 1);
+  CHECK(w_all[0] != w0[0]); // with every rule on, the input synapses move
+  CHECK(w_all[1] != w0[1]);
+  CHECK(w_ee[0].empty()); // inE is static: nothing to carry from training
+  CHECK(w_ee[1] != w0[1]);
+  CHECK(w_ee[1] != w_all[1]); // EE learns from a different liquid
+  CHECK(w_ee == w_removed);   // bitwise
+
+  auto error_with = [&](const std::string& list) {
+    return input_error_of(text + "\n[training]\nlearn = " + list + "\n", "f.toml");
+  };
+  CHECK_THAT(error_with("[\"EF\"]"),
+             Catch::Contains("f.toml:") && Catch::Contains("training.learn[0]") &&
+                 Catch::Contains("no projection 'EF'") && Catch::Contains("EE"));
+  CHECK_THAT(error_with("[\"EE\", \"EE\"]"),
+             Catch::Contains("training.learn[1]") && Catch::Contains("'EE' is listed twice"));
+  CHECK_THAT(input_error_of(no_table + "\n[training]\nlearn = [\"inE\"]\n", "f.toml"),
+             Catch::Contains("training.learn[0]") && Catch::Contains("projection 'inE'") &&
+                 Catch::Contains("cannot learn"));
+  CHECK_THAT(error_with("\"EE\""), Catch::Contains("training.learn"));
+}
+
 TEST_CASE("softmax readout: gradient by finite differences, a separable problem learned",
           "[fmnist][softmax]") {
   const Stream st{7, 1};
