@@ -361,7 +361,6 @@ private:
               bad |= (std::bit_cast<std::uint64_t>(w.st[k][j]) & kExponent) == kExponent;
         }
       }
-      // Most chunks fire nothing: one vectorised pass over the flags says so.
       std::uint64_t any_fired = 0;
       for (std::uint32_t j = 0; j < m; ++j) any_fired |= fired[j];
       if (any_fired == 0) continue;
