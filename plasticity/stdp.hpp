@@ -11,6 +11,7 @@
 #include "sim/device.hpp"
 
 #include <cmath>
+#include <string>
 
 namespace glia {
 
@@ -42,6 +43,11 @@ struct Stdp {
   static Config configure(const double* p, const int* o) {
     return {p[tau_plus], p[tau_minus], p[A_plus],    p[A_minus],
             p[w_min],    p[w_max],     o[mode] == 1, o[pairing] == 1};
+  }
+
+  // Bounds the wrong way round would clip every weight to w_max.
+  static std::string check(const PlasticityUse& u) {
+    return u.params[w_min] > u.params[w_max] ? "'w_min' must not exceed 'w_max'" : "";
   }
 
   GLIA_HD static double clip(double w, const Config& c) {

@@ -332,6 +332,22 @@ TEST_CASE("bad plasticity settings name file, line and key", "[plasticity][io]")
              {"plastic.toml:28:", "tau_plus", "> 0"});
   fails_with(replace("rule = \"stdp\"", "rule = \"stdp\"\nmode = \"multiplikative\""),
              {"plastic.toml:28:", "mode", "did you mean 'multiplicative'"});
+  fails_with(replace("w_min = 0.0", "w_min = 1.5"),
+             {"plastic.toml:", "plasticity", "'w_min' must not exceed 'w_max'"});
   fails_with(replace("delay = 1.5", "delay = { dist = \"uniform\", low = 1.0, high = 2.0 }"),
              {"plastic.toml:", "plasticity", "one delay"});
+}
+
+TEST_CASE("post-spike ages saturate where no arrival can be compared with them",
+          "[plasticity][stdp]") {
+  // catch_up_row compares a target's spike ages with the source's; ages stay exact up to
+  // kFarthest, and a source at least that far back takes the exact int64 path instead.
+  CHECK(age(10, 10) == 0u);
+  CHECK(age(10, 3) == 7u);
+  const std::uint64_t far = std::uint64_t{1} << 40;
+  CHECK(age(far, static_cast<std::int64_t>(far - PostNow::kFarthest + 1)) ==
+        PostNow::kFarthest - 1);
+  CHECK(age(far, static_cast<std::int64_t>(far - PostNow::kFarthest)) == PostNow::kFarthest);
+  CHECK(age(far, 0) == PostNow::kFarthest);
+  CHECK(PostNow::kFarthest < PostNow::kNever);
 }
