@@ -45,7 +45,7 @@ struct Stdp {
             p[w_min],    p[w_max],     o[mode] == 1, o[pairing] == 1};
   }
 
-  // Bounds the wrong way round would clip every weight to w_max.
+  // With the bounds the wrong way round, clip() would set every weight to one bound.
   static std::string check(const PlasticityUse& u) {
     return u.params[w_min] > u.params[w_max] ? "'w_min' must not exceed 'w_max'" : "";
   }
