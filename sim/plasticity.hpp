@@ -189,14 +189,14 @@ struct PostNow {
   static constexpr std::uint32_t kNever = 0xffffffff, kFarthest = kNever - 1;
   double y = 0.0;
   std::uint32_t newest = kNever, second = kNever;
+
+  // Steps from `at` back to `step` (at <= step), saturated at kFarthest.
+  static std::uint32_t age(std::uint64_t step, std::int64_t at) {
+    const std::uint64_t d = step - static_cast<std::uint64_t>(at);
+    return d < kFarthest ? static_cast<std::uint32_t>(d) : kFarthest;
+  }
 };
 static_assert(sizeof(PostNow) == 16);
-
-// Steps from `at` back from `step` (at <= step), saturated at PostNow::kFarthest.
-inline std::uint32_t age(std::uint64_t step, std::int64_t at) {
-  const std::uint64_t d = step - static_cast<std::uint64_t>(at);
-  return d < PostNow::kFarthest ? static_cast<std::uint32_t>(d) : PostNow::kFarthest;
-}
 
 template <class R> class PlasticityOf final : public Plasticity {
 public:
@@ -378,8 +378,8 @@ private:
   // The ages in now_[i] of target i's two newest pending spikes, as seen at `step`.
   void see_target(std::uint32_t i, std::uint64_t step) {
     const PostState& h = post_[i];
-    now_[i].newest = h.count > 0 ? age(step, h.y.at) : PostNow::kNever;
-    now_[i].second = h.count > 1 ? age(step, h.y.at - h.back[0]) : PostNow::kNever;
+    now_[i].newest = h.count > 0 ? PostNow::age(step, h.y.at) : PostNow::kNever;
+    now_[i].second = h.count > 1 ? PostNow::age(step, h.y.at - h.back[0]) : PostNow::kNever;
   }
 
   // on_post for the pending entries of h that came at or after the source's last arrival
@@ -404,7 +404,7 @@ private:
   // the same order as catch_up: the same bits.
   void catch_up_row(double* w, const std::uint32_t* tgt, std::uint64_t begin, std::uint64_t end,
                     Block& pb, const LazyTrace& x, std::uint64_t step, const Config& c) const {
-    const std::uint32_t since = age(step, x.at);
+    const std::uint32_t since = PostNow::age(step, x.at);
     if (since >= PostNow::kFarthest) { // ages saturate: a source silent for 2^32 steps
       for (std::uint64_t s = begin; s < end; ++s) catch_up(w[s], post_[tgt[s]], x, c);
       return;

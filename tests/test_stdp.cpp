@@ -342,12 +342,13 @@ TEST_CASE("post-spike ages saturate where no arrival can be compared with them",
           "[plasticity][stdp]") {
   // catch_up_row compares a target's spike ages with the source's; ages stay exact up to
   // kFarthest, and a source at least that far back takes the exact int64 path instead.
-  CHECK(age(10, 10) == 0u);
-  CHECK(age(10, 3) == 7u);
+  CHECK(PostNow::age(10, 10) == 0u);
+  CHECK(PostNow::age(10, 3) == 7u);
   const std::uint64_t far = std::uint64_t{1} << 40;
-  CHECK(age(far, static_cast<std::int64_t>(far - PostNow::kFarthest + 1)) ==
+  CHECK(PostNow::age(far, static_cast<std::int64_t>(far - PostNow::kFarthest + 1)) ==
         PostNow::kFarthest - 1);
-  CHECK(age(far, static_cast<std::int64_t>(far - PostNow::kFarthest)) == PostNow::kFarthest);
-  CHECK(age(far, 0) == PostNow::kFarthest);
+  CHECK(PostNow::age(far, static_cast<std::int64_t>(far - PostNow::kFarthest)) ==
+        PostNow::kFarthest);
+  CHECK(PostNow::age(far, 0) == PostNow::kFarthest);
   CHECK(PostNow::kFarthest < PostNow::kNever);
 }
