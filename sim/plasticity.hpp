@@ -20,9 +20,14 @@
 #include "sim/step_spikes.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace glia {
 
@@ -182,21 +187,33 @@ struct alignas(32) PostState {
 };
 static_assert(sizeof(PostState) == 32);
 
-// A target as arrive() sees it at one step: its post trace, and how many steps ago its
-// newest and second newest pending spikes came (kNever: no such spike). Ages saturate
-// at kFarthest, so they compare exactly with any nearer arrival.
+// The targets as arrive() sees them at one step, one array per field: each target's
+// post trace, and how many steps ago its newest, second and third newest pending
+// spikes came (kNever: no such spike). Ages saturate at kFarthest, so they compare
+// exactly with any nearer arrival. Separate arrays rather than one record per target:
+// a row's targets are sorted and close together (Brunel: 1 in 10), so the ages of
+// neighbouring targets share cache lines.
 struct PostNow {
   static constexpr std::uint32_t kNever = 0xffffffff, kFarthest = kNever - 1;
-  double y = 0.0;
-  std::uint32_t newest = kNever, second = kNever;
+  std::vector<double> y;
+  std::vector<std::uint32_t> newest, second, third;
 
+  void assign(std::size_t n) {
+    y.assign(n, 0.0);
+    newest.assign(n, kNever);
+    second.assign(n, kNever);
+    third.assign(n, kNever);
+  }
+  std::size_t bytes() const {
+    return y.capacity() * sizeof(double) +
+           (newest.capacity() + second.capacity() + third.capacity()) * sizeof(std::uint32_t);
+  }
   // Steps from `at` back to `step` (at <= step), saturated at kFarthest.
   static std::uint32_t age(std::uint64_t step, std::int64_t at) {
     const std::uint64_t d = step - static_cast<std::uint64_t>(at);
     return d < kFarthest ? static_cast<std::uint32_t>(d) : kFarthest;
   }
 };
-static_assert(sizeof(PostNow) == 16);
 
 template <class R> class PlasticityOf final : public Plasticity {
 public:
@@ -207,7 +224,7 @@ public:
 
   void attach(Projection& proj, std::uint32_t n_pre, std::uint32_t n_post) override {
     post_.assign(n_post, PostState{});
-    now_.assign(n_post, PostNow{});
+    now_.assign(n_post);
     blocks_.resize(proj.blocks.size());
     for (std::size_t b = 0; b < proj.blocks.size(); ++b) {
       SynapseBlock& sb = proj.blocks[b];
@@ -218,9 +235,13 @@ public:
       std::uint64_t longest = 0;
       for (std::uint32_t j = 0; j < n_pre; ++j)
         longest = std::max(longest, sb.row[j + 1] - sb.row[j]);
-      pb.once.assign(longest, 0);
-      pb.more.assign(longest, 0);
-      pb.lag1.assign(longest, 0);
+      // Room for a whole vector past the last entry: the sorting pass stores 16 lanes
+      // wherever a list ends.
+      const std::size_t room = longest + kSortLanes;
+      pb.once.assign(room, 0);
+      pb.twice.assign(room, 0);
+      pb.more.assign(room, 0);
+      pb.lag1.assign(room, 0);
     }
   }
 
@@ -234,15 +255,18 @@ public:
     // The post traces at this step, once per target rather than once per synapse: a
     // target is reached by several arrivals in a step (Brunel: 2.5), and the decay is a
     // dependent table lookup in the inner loop otherwise. The same value either way.
-    // The same pass keeps, per target, the ages of its two newest pending spikes: all
+    // The same pass keeps, per target, the ages of its three newest pending spikes: all
     // that catch_up_row needs to sort a row's synapses.
-    PostNow* const now = now_.data();
-    const Config c = cfg_; // a local copy: stores through w and slot cannot alias it
+    double* const y = now_.y.data();
     for (std::uint32_t i = sb.target_lo; i < sb.target_hi; ++i) {
-      now[i].y = post_[i].y.now(step, post_decay_);
+      y[i] = post_[i].y.now(step, post_decay_);
       see_target(i, step);
     }
     arriving.for_each([&](std::uint32_t j) {
+      // A local copy of the rule's parameters, in this function (the lambda's own body):
+      // stores through w and slot cannot alias it, so it stays in registers. Through a
+      // member, or a capture, each was reloaded per synapse.
+      const Config c = cfg_;
       LazyTrace& x = pb.pre[j];
       const LazyTrace before = x; // pending post spikes pair with the trace before this arrival
       const std::uint64_t begin = sb.row[j], end = sb.row[j + 1];
@@ -251,7 +275,7 @@ public:
         const std::uint32_t i = tgt[s];
         double ws = w[s];
         slot[i] += ws;
-        R::on_pre(ws, now[i].y, c);
+        R::on_pre(ws, y[i], c);
         w[s] = ws;
       }
       x.value = R::pre_trace(before.now(step, pre_decay_), cfg_);
@@ -359,27 +383,31 @@ public:
   }
 
   std::size_t bytes() const override {
-    std::size_t n = post_.capacity() * sizeof(PostState) + now_.capacity() * sizeof(PostNow);
+    std::size_t n = post_.capacity() * sizeof(PostState) + now_.bytes();
     for (const auto& b : blocks_)
       n += b.pre.capacity() * sizeof(LazyTrace) + b.post.bytes() +
-           (b.once.capacity() + b.more.capacity() + b.lag1.capacity()) * sizeof(std::uint32_t);
+           (b.once.capacity() + b.twice.capacity() + b.more.capacity() + b.lag1.capacity()) *
+               sizeof(std::uint32_t);
     return n;
   }
 
 private:
+  static constexpr std::size_t kSortLanes = 16; // catch_up_row's vectors of targets
   struct Block {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
     TransposedIndex post;
-    // catch_up_row's lists: a row's synapses with one, or more, post spikes to catch up on
-    std::vector<std::uint32_t> once, more;
+    // catch_up_row's lists: a row's synapses with one, two, or more post spikes to catch
+    // up on
+    std::vector<std::uint32_t> once, twice, more;
     std::vector<std::uint32_t> lag1; // the one spike's lag, for the list `once`
   };
 
-  // The ages in now_[i] of target i's two newest pending spikes, as seen at `step`.
+  // The ages in now_ of target i's three newest pending spikes, as seen at `step`.
   void see_target(std::uint32_t i, std::uint64_t step) {
     const PostState& h = post_[i];
-    now_[i].newest = h.count > 0 ? PostNow::age(step, h.y.at) : PostNow::kNever;
-    now_[i].second = h.count > 1 ? PostNow::age(step, h.y.at - h.back[0]) : PostNow::kNever;
+    now_.newest[i] = h.count > 0 ? PostNow::age(step, h.y.at) : PostNow::kNever;
+    now_.second[i] = h.count > 1 ? PostNow::age(step, h.y.at - h.back[0]) : PostNow::kNever;
+    now_.third[i] = h.count > 2 ? PostNow::age(step, h.y.at - h.back[1]) : PostNow::kNever;
   }
 
   // on_post for the pending entries of h that came at or after the source's last arrival
@@ -397,40 +425,87 @@ private:
   // one loop were mispredicted often and resolved late, and cost most of the learn
   // phase. (One pass that computes the one-spike update for every synapse and keeps it
   // by a select, two or more spikes taking a branch, was 30-50 % slower still.) The
-  // first pass sorts the row's synapses into two lists without a branch, from each
-  // target's 16-byte PostNow rather than its 32-byte PostState: half the cache lines,
-  // a third of the instructions, and the learn phase 8-17 % faster. The common case,
-  // one spike, is then a short loop of its own. Each synapse sees the same updates in
-  // the same order as catch_up: the same bits.
-  void catch_up_row(double* w, const std::uint32_t* tgt, std::uint64_t begin, std::uint64_t end,
-                    Block& pb, const LazyTrace& x, std::uint64_t step, const Config& c) const {
+  // first pass sorts the row's synapses into three lists without a branch, "one spike",
+  // "two" and "three or more", from the ages in now_ (with AVX-512: 16 synapses at a
+  // time, gathered, compared and packed). The first two lists are short loops of their
+  // own; only the third reads the targets' PostState. Each synapse sees the same updates
+  // in the same order as catch_up: the same bits.
+  [[gnu::always_inline]] void catch_up_row(double* w, const std::uint32_t* tgt, std::uint64_t begin,
+                                           std::uint64_t end, Block& pb, const LazyTrace& x,
+                                           std::uint64_t step, const Config& cfg) const {
+    const Config c = cfg; // in registers (see arrive)
     const std::uint32_t since = PostNow::age(step, x.at);
     if (since >= PostNow::kFarthest) { // ages saturate: a source silent for 2^32 steps
       for (std::uint64_t s = begin; s < end; ++s) catch_up(w[s], post_[tgt[s]], x, c);
       return;
     }
     std::uint32_t* const once = pb.once.data();
+    std::uint32_t* const twice = pb.twice.data();
     std::uint32_t* const more = pb.more.data();
     std::uint32_t* const lag1 = pb.lag1.data();
-    const PostNow* const now = now_.data();
-    std::uint32_t n1 = 0, n2 = 0;
-    for (std::uint64_t s = begin; s < end; ++s) {
-      const PostNow& e = now[tgt[s]];
-      const bool any = e.newest <= since;
-      const bool several = e.second <= since;
+    const std::uint32_t* const a1 = now_.newest.data();
+    const std::uint32_t* const a2 = now_.second.data();
+    const std::uint32_t* const a3 = now_.third.data();
+    std::uint32_t n1 = 0, n2 = 0, n3 = 0;
+    std::uint64_t s = begin;
+#if defined(__AVX512F__)
+    // 16 synapses at a time: the three ages gathered, compared, and each list's lanes
+    // packed to its end (the same lists as the loop below, which does the rest).
+    const __m512i vsince = _mm512_set1_epi32(static_cast<int>(since));
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    // (The masked form: GCC 12's plain one reads an uninitialised source, -Wmaybe-uninitialized.)
+    auto gather = [](__m512i t, const std::uint32_t* a) {
+      return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), 0xffff, t, a, 4);
+    };
+    for (; s + kSortLanes <= end; s += kSortLanes) {
+      // The weights the next loops update, a sparse subset of the row that the hardware
+      // prefetcher does not follow: fetched while the row is sorted.
+      __builtin_prefetch(w + s);
+      __builtin_prefetch(w + s + 8);
+      const __m512i t = _mm512_loadu_si512(tgt + s);
+      const __m512i g1 = gather(t, a1);
+      const __m512i g2 = gather(t, a2);
+      const __m512i g3 = gather(t, a3);
+      const __mmask16 one = _mm512_cmple_epu32_mask(g1, vsince);
+      const __mmask16 two = _mm512_cmple_epu32_mask(g2, vsince);
+      const __mmask16 three = _mm512_cmple_epu32_mask(g3, vsince);
+      const __mmask16 m1 = one & ~two, m2 = two & ~three;
+      const __m512i k = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(s - begin)), lanes);
+      _mm512_storeu_si512(once + n1, _mm512_maskz_compress_epi32(m1, k));
+      _mm512_storeu_si512(lag1 + n1, _mm512_maskz_compress_epi32(m1, _mm512_sub_epi32(vsince, g1)));
+      _mm512_storeu_si512(twice + n2, _mm512_maskz_compress_epi32(m2, k));
+      _mm512_storeu_si512(more + n3, _mm512_maskz_compress_epi32(three, k));
+      n1 += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(m1)));
+      n2 += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(m2)));
+      n3 += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(three)));
+    }
+#endif
+    for (; s < end; ++s) {
+      const std::uint32_t i = tgt[s];
+      const bool one = a1[i] <= since, two = a2[i] <= since, three = a3[i] <= since;
       const auto k = static_cast<std::uint32_t>(s - begin);
       once[n1] = k;
-      lag1[n1] = since - e.newest;
-      more[n2] = k;
-      n1 += any & !several;
-      n2 += several;
+      lag1[n1] = since - a1[i];
+      twice[n2] = k;
+      more[n3] = k;
+      n1 += one & !two;
+      n2 += two & !three;
+      n3 += three;
     }
     for (std::uint32_t q = 0; q < n1; ++q) {
       const std::uint64_t s = begin + once[q];
       R::on_post(w[s], x.value * pre_decay_(lag1[q]), c);
     }
-    const PostState* const post = post_.data();
+    // Two pending spikes, both at or after the arrival: the older one first, as
+    // apply_pending does (since - age is the spike's distance from the arrival).
     for (std::uint32_t q = 0; q < n2; ++q) {
+      const std::uint64_t s = begin + twice[q];
+      const std::uint32_t i = tgt[s];
+      R::on_post(w[s], x.value * pre_decay_(since - a2[i]), c);
+      R::on_post(w[s], x.value * pre_decay_(since - a1[i]), c);
+    }
+    const PostState* const post = post_.data();
+    for (std::uint32_t q = 0; q < n3; ++q) {
       const std::uint64_t s = begin + more[q];
       catch_up(w[s], post[tgt[s]], x, c);
     }
@@ -468,7 +543,7 @@ private:
   DecayTable pre_decay_, post_decay_;
   std::vector<Block> blocks_;
   std::vector<PostState> post_; // per target neuron; each block writes its own range
-  std::vector<PostNow> now_;    // arrive(): the targets at the current step, same ranges
+  PostNow now_;                 // arrive(): the targets at the current step, same ranges
 };
 
 template <class R> void PlasticityRegistry::add() {
