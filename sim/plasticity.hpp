@@ -262,7 +262,7 @@ public:
       y[i] = post_[i].y.now(step, post_decay_);
       see_target(i, step);
     }
-    arriving.for_each([&](std::uint32_t j) {
+    auto arrive_one = [&](std::uint32_t j) {
       // A local copy of the rule's parameters, in this function (the lambda's own body):
       // stores through w and slot cannot alias it, so it stays in registers. Through a
       // member, or a capture, each was reloaded per synapse.
@@ -280,7 +280,21 @@ public:
       }
       x.value = R::pre_trace(before.now(step, pre_decay_), cfg_);
       x.at = static_cast<std::int64_t>(step);
-    });
+    };
+    // The sources in a list first, so that each row's head is fetched while the row
+    // before it is worked on, as in static delivery: otherwise a row's first targets
+    // come with a wait on memory (the largest single cost of the sorting pass).
+    std::vector<std::uint32_t>& order = pb.arrivals;
+    order.clear();
+    arriving.for_each([&](std::uint32_t j) { order.push_back(j); });
+    for (std::size_t q = 0; q < order.size(); ++q) {
+      if (q + 1 < order.size()) {
+        const auto head = reinterpret_cast<std::uintptr_t>(tgt + sb.row[order[q + 1]]);
+        for (int line = 0; line < kRowPrefetchLines; ++line)
+          __builtin_prefetch(reinterpret_cast<const void*>(head + 64 * line));
+      }
+      arrive_one(order[q]);
+    }
   }
 
   void post_spikes(Projection& proj, std::uint64_t step, std::size_t b,
@@ -393,13 +407,15 @@ public:
 
 private:
   static constexpr std::size_t kSortLanes = 16; // catch_up_row's vectors of targets
+  static constexpr int kRowPrefetchLines = 32;  // 2 KB of the next row's targets
   struct Block {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
     TransposedIndex post;
     // catch_up_row's lists: a row's synapses with one, two, or more post spikes to catch
     // up on
     std::vector<std::uint32_t> once, twice, more;
-    std::vector<std::uint32_t> lag1; // the one spike's lag, for the list `once`
+    std::vector<std::uint32_t> lag1;     // the one spike's lag, for the list `once`
+    std::vector<std::uint32_t> arrivals; // arrive(): this step's arriving sources
   };
 
   // The ages in now_ of target i's three newest pending spikes, as seen at `step`.
