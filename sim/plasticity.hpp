@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -104,8 +105,10 @@ public:
     return k < kSize ? table_[k] : std::exp(-static_cast<double>(k) * dt_ / tau_);
   }
 
-private:
+  const double* data() const { return table_.data(); } // entries [0, kSize)
   static constexpr std::size_t kSize = 4096;
+
+private:
   double dt_ = 0.1, tau_ = 1.0;
   std::vector<double> table_;
 };
@@ -257,11 +260,8 @@ public:
     // dependent table lookup in the inner loop otherwise. The same value either way.
     // The same pass keeps, per target, the ages of its three newest pending spikes: all
     // that catch_up_row needs to sort a row's synapses.
+    see_targets(sb.target_lo, sb.target_hi, step);
     double* const y = now_.y.data();
-    for (std::uint32_t i = sb.target_lo; i < sb.target_hi; ++i) {
-      y[i] = post_[i].y.now(step, post_decay_);
-      see_target(i, step);
-    }
     auto arrive_one = [&](std::uint32_t j) {
       // A local copy of the rule's parameters, in this function (the lambda's own body):
       // stores through w and slot cannot alias it, so it stays in registers. Through a
@@ -424,6 +424,75 @@ private:
     now_.newest[i] = h.count > 0 ? PostNow::age(step, h.y.at) : PostNow::kNever;
     now_.second[i] = h.count > 1 ? PostNow::age(step, h.y.at - h.back[0]) : PostNow::kNever;
     now_.third[i] = h.count > 2 ? PostNow::age(step, h.y.at - h.back[1]) : PostNow::kNever;
+  }
+
+  // now_ for targets [lo, hi) at `step`: the post traces, and the ages as see_target.
+  void see_targets(std::uint32_t lo, std::uint32_t hi, std::uint64_t step) {
+    std::uint32_t i = lo;
+#if defined(__AVX512F__)
+    // Eight targets at a time: their 256 bytes of PostState loaded and transposed into
+    // one vector per field; the same values as the loop below, which does the rest.
+    // Traces decayed for longer than the table holds are computed one by one, as there.
+    static_assert(sizeof(PostState) == 32 && offsetof(PostState, back) == 16);
+    const PostState* const post = post_.data();
+    double* const y = now_.y.data();
+    std::uint32_t* const a1 = now_.newest.data();
+    std::uint32_t* const a2 = now_.second.data();
+    std::uint32_t* const a3 = now_.third.data();
+    const double* const table = post_decay_.data();
+    const __m512i vstep = _mm512_set1_epi64(static_cast<long long>(step));
+    const __m512i in_table = _mm512_set1_epi64(static_cast<long long>(DecayTable::kSize));
+    const __m512i farthest = _mm512_set1_epi64(PostNow::kFarthest);
+    const __m256i never = _mm256_set1_epi32(static_cast<int>(PostNow::kNever));
+    const __m512i u16 = _mm512_set1_epi64(0xffff);
+    // Qwords 0-3 of a PostState are value, at, back[0..3], back[4..6] + count.
+    const __m512i pick_lo = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
+    const __m512i pick_hi = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i low_half = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+    const __m512i high_half = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+    // (Zero-masked forms where GCC 12's plain ones read an undefined source, which
+    // -Wmaybe-uninitialized reports.)
+    constexpr __mmask8 all = 0xff;
+    for (; i + 8 <= hi; i += 8) {
+      const auto* p = reinterpret_cast<const __m512i*>(post + i);
+      const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 1);
+      const __m512i z2 = _mm512_loadu_si512(p + 2), z3 = _mm512_loadu_si512(p + 3);
+      const __m512i t0 = _mm512_permutex2var_epi64(z0, pick_lo, z1); // value, at: 0-3
+      const __m512i t1 = _mm512_permutex2var_epi64(z0, pick_hi, z1); // back, count: 0-3
+      const __m512i t2 = _mm512_permutex2var_epi64(z2, pick_lo, z3); // value, at: 4-7
+      const __m512i t3 = _mm512_permutex2var_epi64(z2, pick_hi, z3); // back, count: 4-7
+      const __m512d value = _mm512_castsi512_pd(_mm512_permutex2var_epi64(t0, low_half, t2));
+      const __m512i at = _mm512_permutex2var_epi64(t0, high_half, t2);
+      const __m512i back = _mm512_permutex2var_epi64(t1, low_half, t3);
+      const __m512i count =
+          _mm512_maskz_srli_epi64(all, _mm512_permutex2var_epi64(t1, high_half, t3), 48);
+      const __m512i d = _mm512_sub_epi64(vstep, at);
+      const __mmask8 fired = _mm512_cmpge_epi64_mask(at, _mm512_setzero_si512());
+      const __mmask8 near = _mm512_cmplt_epu64_mask(d, in_table);
+      const __m512d decay =
+          _mm512_mask_i64gather_pd(_mm512_setzero_pd(), fired & near, d, table, 8);
+      _mm512_storeu_pd(y + i, _mm512_maskz_mul_pd(fired, value, decay));
+      for (unsigned far = fired & ~near & 0xffu; far != 0; far &= far - 1) {
+        const std::uint32_t k = i + static_cast<std::uint32_t>(std::countr_zero(far));
+        y[k] = post[k].y.now(step, post_decay_);
+      }
+      auto ages = [&](__m512i age, int more_than) {
+        const __m256i a =
+            _mm512_maskz_cvtepi64_epi32(all, _mm512_maskz_min_epu64(all, age, farthest));
+        const __mmask8 has = _mm512_cmpgt_epu64_mask(count, _mm512_set1_epi64(more_than));
+        return _mm256_mask_blend_epi32(has, never, a);
+      };
+      const __m512i back0 = _mm512_and_si512(back, u16);
+      const __m512i back1 = _mm512_and_si512(_mm512_maskz_srli_epi64(all, back, 16), u16);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a1 + i), ages(d, 0));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a2 + i), ages(_mm512_add_epi64(d, back0), 1));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a3 + i), ages(_mm512_add_epi64(d, back1), 2));
+    }
+#endif
+    for (; i < hi; ++i) {
+      now_.y[i] = post_[i].y.now(step, post_decay_);
+      see_target(i, step);
+    }
   }
 
   // on_post for the pending entries of h that came at or after the source's last arrival
