@@ -617,9 +617,35 @@ private:
     // Most sources arrived again since these old entries: one comparison with the newest
     // of them tells, before the entries are walked.
     const std::int64_t last = h.at(n - 1);
-    for (std::uint32_t k = pb.post.row[li]; k < pb.post.row[li + 1]; ++k) {
-      const LazyTrace& x = pb.pre[pb.post.src[k]];
-      if (x.at >= 0 && x.at <= last) apply_pending(w[pb.post.syn[k]], h, x, 0, n, c);
+    const std::uint32_t* const src = pb.post.src.data();
+    const std::uint32_t* const syn = pb.post.syn.data();
+    const LazyTrace* const pre = pb.pre.data();
+    std::uint32_t k = pb.post.row[li];
+    const std::uint32_t e = pb.post.row[li + 1];
+#if defined(__AVX512F__)
+    // That comparison eight synapses at a time (their sources' arrival steps gathered),
+    // the few that pass one by one in the same order. Gather offsets are signed 32-bit:
+    // two per source.
+    static_assert(sizeof(LazyTrace) == 16 && offsetof(LazyTrace, at) == 8);
+    if (pb.pre.size() < (std::size_t{1} << 30)) {
+      const __m512i vlast = _mm512_set1_epi64(last);
+      const auto* at_base = reinterpret_cast<const char*>(pre) + offsetof(LazyTrace, at);
+      for (; k + 8 <= e; k += 8) {
+        const __m256i j = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + k));
+        const __m512i at = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), 0xff,
+                                                       _mm256_add_epi32(j, j), at_base, 8);
+        const __mmask8 due = _mm512_cmpge_epi64_mask(at, _mm512_setzero_si512()) &
+                             _mm512_cmple_epi64_mask(at, vlast);
+        for (unsigned m = due; m != 0; m &= m - 1) {
+          const std::uint32_t q = k + static_cast<std::uint32_t>(std::countr_zero(m));
+          apply_pending(w[syn[q]], h, pre[src[q]], 0, n, c);
+        }
+      }
+    }
+#endif
+    for (; k < e; ++k) {
+      const LazyTrace& x = pre[src[k]];
+      if (x.at >= 0 && x.at <= last) apply_pending(w[syn[k]], h, x, 0, n, c);
     }
     h.count = static_cast<std::uint16_t>(h.count - n); // the oldest entries are the last distances
   }
