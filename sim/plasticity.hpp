@@ -542,7 +542,9 @@ private:
     auto gather = [](__m512i t, const std::uint32_t* a) {
       return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), 0xffff, t, a, 4);
     };
-    for (; s + kSortLanes <= end; s += kSortLanes) {
+    // (Gather indices are signed 32-bit: targets below 2^31.)
+    const bool indexable = now_.y.size() <= 0x7fffffffu;
+    for (; indexable && s + kSortLanes <= end; s += kSortLanes) {
       // The weights the next loops update, a sparse subset of the row that the hardware
       // prefetcher does not follow: fetched while the row is sorted.
       __builtin_prefetch(w + s);
