@@ -364,9 +364,12 @@ TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an un
   const std::string out = dir / "k.h5", ckpt = dir / "k.ckpt.h5";
   std::random_device seed;
   std::mt19937 rng(seed());
-  // The first run is killed anywhere in its middle; each resumed one once it has written
+  // The first run is killed anywhere in its middle; each later one once it has written
   // a checkpoint of its own, anywhere in the next fifth of a whole run's time (so the
-  // kill can fall while it writes the next checkpoint, or flushes, or computes).
+  // kill can fall while it writes the next checkpoint, or flushes, or computes). Later
+  // runs wait for that checkpoint even when they start from scratch (the first run
+  // killed before it wrote one): a short run is mostly start-up, and five runs killed
+  // at random could otherwise all fall before their first checkpoint.
   std::uniform_real_distribution<double> first(0.2 * t_ref, 0.8 * t_ref), later(0.0, 0.2 * t_ref);
   int resumed_and_killed = 0;
   std::string log;
@@ -381,10 +384,10 @@ TEST_CASE("SIGKILL at random moments, resumed each time: the output equals an un
                         net);
     const ino_t before = inode_of(ckpt);
     GliaProcess p(args, dir, "attempt" + std::to_string(attempt));
-    if (from > 0)
+    if (attempt > 0)
       while (p.running() && inode_of(ckpt) == before)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const double at = from > 0 ? later(rng) : first(rng);
+    const double at = attempt > 0 ? later(rng) : first(rng);
     std::this_thread::sleep_for(std::chrono::duration<double>(at));
     p.signal(SIGKILL);
     const int code = p.wait();
