@@ -288,11 +288,7 @@ public:
     order.clear();
     arriving.for_each([&](std::uint32_t j) { order.push_back(j); });
     for (std::size_t q = 0; q < order.size(); ++q) {
-      if (q + 1 < order.size()) {
-        const auto head = reinterpret_cast<std::uintptr_t>(tgt + sb.row[order[q + 1]]);
-        for (int line = 0; line < kRowPrefetchLines; ++line)
-          __builtin_prefetch(reinterpret_cast<const void*>(head + 64 * line));
-      }
+      if (q + 1 < order.size()) sb.prefetch_row(order[q + 1]);
       arrive_one(order[q]);
     }
   }
@@ -407,7 +403,6 @@ public:
 
 private:
   static constexpr std::size_t kSortLanes = 16; // catch_up_row's vectors of targets
-  static constexpr int kRowPrefetchLines = 32;  // 2 KB of the next row's targets
   struct Block {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
     TransposedIndex post;

@@ -25,6 +25,20 @@ struct SynapseBlock {
   std::vector<double> plastic_weight;         // plastic projections: the weights, in double
 
   std::size_t size() const { return target.size(); }
+  // Fetches the head of source j's row of targets (2 KB). The rows of successive spikes
+  // lie far apart in arrays much larger than the caches, so delivery fetches the next
+  // spike's row while it works on this one: a row otherwise starts with a wait on memory
+  // until the hardware prefetcher has caught on (Brunel: static propagation 1.5x faster
+  // on 1 thread; pair STDP's sorting pass too). Past a short row's end this fetches other
+  // rows, which costs bandwidth but no correctness (a prefetch never faults; addresses
+  // as integers, since the lines may lie past the array's end). Fetching the weights and
+  // delays too was 10 % slower on the 8000-neuron liquid's short rows.
+  void prefetch_row(std::uint32_t j) const {
+    constexpr int kLines = 32; // 64-byte lines, 16 targets each
+    const auto head = reinterpret_cast<std::uintptr_t>(target.data() + row[j]);
+    for (int line = 0; line < kLines; ++line)
+      __builtin_prefetch(reinterpret_cast<const void*>(head + 64 * line));
+  }
   std::size_t bytes() const {
     return row.capacity() * sizeof(std::uint64_t) + target.capacity() * sizeof(std::uint32_t) +
            weight.capacity() * sizeof(float) + delay.capacity() * sizeof(std::uint16_t) +

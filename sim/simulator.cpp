@@ -188,10 +188,6 @@ void Simulator::flush(std::uint64_t flush_from_step, std::uint64_t next_step, bo
   sink_->flush(durable);
 }
 
-// 64-byte lines fetched ahead at the head of a row (16 targets each). Fetching the
-// weights and delays too was 10 % slower on the 8000-neuron liquid's short rows.
-constexpr int kRowPrefetchLines = 32;
-
 template <bool ConstW, bool ConstD>
 static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuffer& ring,
                          std::uint32_t n_post, std::uint64_t step,
@@ -203,21 +199,10 @@ static void deliver_rows(const Projection& pr, const SynapseBlock& blk, RingBuff
   double* const base = ring.slot(pr.port, 0);
   double* const fixed = ConstD ? ring.slot(pr.port, (now + pr.delay) % slots) : nullptr;
   const std::uint32_t* tgt = blk.target.data();
-  // The rows of successive spikes lie far apart in arrays much larger than the caches:
-  // fetch the head of the next spike's row while this one is delivered, so that a row
-  // does not start with a wait on memory until the hardware prefetcher has caught on
-  // (Brunel: propagation 1.5x faster on 1 thread). Past a short row's end this fetches
-  // other rows, which costs bandwidth but no correctness (a prefetch never faults).
-  // (Addresses as integers: the lines may lie past the array's end.)
-  auto prefetch_row = [&](std::uint32_t src) {
-    const auto head = reinterpret_cast<std::uintptr_t>(tgt + blk.row[src]);
-    for (int line = 0; line < kRowPrefetchLines; ++line)
-      __builtin_prefetch(reinterpret_cast<const void*>(head + 64 * line));
-  };
   for (const auto& lists : spikes) {
     const std::vector<std::uint32_t>& list = lists[slot];
     for (std::size_t q = 0; q < list.size(); ++q) {
-      if (q + 1 < list.size()) prefetch_row(list[q + 1]);
+      if (q + 1 < list.size()) blk.prefetch_row(list[q + 1]); // see SynapseBlock
       const std::uint32_t src = list[q];
       const std::uint64_t a = blk.row[src], e = blk.row[src + 1];
       for (std::uint64_t k = a; k < e; ++k) {
