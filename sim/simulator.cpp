@@ -19,11 +19,37 @@ namespace glia {
 Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink) {
   const auto& pops = net_.populations();
   plastic_into_.resize(pops.size());
+  // Spans (see run()): a spike emitted at step s reaches no ring slot before s + the
+  // shortest delay, so the threads can integrate that many steps on their own blocks
+  // before they need each other's spikes, and meet once per span rather than once per
+  // step: fewer barriers, and a thread held up for a moment catches up within the span
+  // instead of holding the other up at every step. Additions into each ring slot keep
+  // their order (a slot receives only spikes of earlier spans, in step order), so results
+  // do not change. What must see every step in lockstep keeps spans of one step:
+  // modulators (thread 0 updates them between the phases of a step) and rules that act
+  // on pre spikes in the learn phase or every step. Rules acting on arrival learn from
+  // post spikes right after the step's integration instead, before the next arrival.
+  std::uint64_t shortest = kMaxSpan;
+  bool lockstep = !net_.modulators().empty();
+  for (auto& pr : net_.projections()) {
+    if (pr.plasticity && (!pr.plasticity->delivers_on_arrival() || pr.plasticity->wants_end_step()))
+      lockstep = true;
+    if (pr.constant_delay)
+      shortest = std::min<std::uint64_t>(shortest, pr.delay);
+    else
+      for (const auto& blk : pr.blocks)
+        for (std::uint16_t d : blk.delay) shortest = std::min<std::uint64_t>(shortest, d);
+  }
+  span_ = lockstep ? 1 : std::max<std::uint64_t>(shortest, 1);
+  learn_in_step_ = span_ > 1;
   for (auto& pr : net_.projections())
     if (pr.plasticity && pr.plasticity->delivers_on_arrival()) {
       plastic_into_[pr.post].push_back(&pr);
       history_ = std::max<std::size_t>(history_, pr.delay + 1u);
     }
+  // Spike lists are kept until no thread can read them: arrival rules read them up to a
+  // span late, and a thread can be a span ahead of one still delivering the last span.
+  history_ = std::max<std::size_t>(history_ + span_ - 1, 2 * span_);
   spikes_.resize(pops.size());
   stats_.resize(pops.size());
   event_inputs_.resize(pops.size());
@@ -33,7 +59,9 @@ Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink)
     for (std::size_t b = 0; b < spikes_[p].size(); ++b) {
       const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
       spikes_[p][b].resize(history_);
-      for (auto& l : spikes_[p][b]) l.reserve(hi - lo);
+      // Room for a sixteenth of the block firing in one step (a burst beyond it grows the
+      // list once): with spans there are up to 2 x kMaxSpan lists per block.
+      for (auto& l : spikes_[p][b]) l.reserve(std::min<std::size_t>(hi - lo, (hi - lo) / 16 + 64));
     }
     const std::uint32_t n = pops[p]->size();
     stats_[p].count.assign(n, 0);
@@ -430,142 +458,170 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
     if (start == 0) // weight monitors scheduled at t = 0 see the network as built
       for (int b = tid; b < nblocks; b += nth)
         weight_monitors_.sample(0, static_cast<std::size_t>(b), 0);
-    std::uint64_t checks = 0;
-    for (std::uint64_t s = start; s < end; ++s) {
+    // Phase 5 of step s on block b: plasticity on this step's spikes, for the block's
+    // synapses: pre spikes (rules that do not act on arrival), post spikes, then periodic
+    // work; then the weight monitors read the block just learned on.
+    auto learn = [&](std::uint64_t s, int b) {
       const std::size_t par = static_cast<std::size_t>(s % history_);
+      const auto bb = static_cast<std::size_t>(b);
+      if (any_plastic) {
+        for (auto& pr : net_.projections()) {
+          if (!pr.plasticity) continue;
+          if (!pr.plasticity->delivers_on_arrival())
+            pr.plasticity->pre_spikes(pr, s, bb, StepSpikes{&spikes_[pr.pre], par});
+          pr.plasticity->post_spikes(pr, s, bb, spikes_[pr.post][b][par]);
+          if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
+        }
+        lap(tt.learn);
+      }
+      if (!weight_monitors_.empty()) {
+        weight_monitors_.sample(s + 1, bb, flush_from);
+        lap(tt.record);
+      }
+    };
+    std::uint64_t checks = 0, spans = 0;
+    // The steps go in spans [a, e) of at most span_ steps (see the constructor), ending
+    // where every thread must agree: at state checks, flushes, checkpoints and the end.
+    for (std::uint64_t a = start, e = start; a < end; a = e) {
+      e = std::min(end, a + span_);
+      auto cut = [&](std::uint64_t every) {
+        if (every > 0) e = std::min(e, (a / every + 1) * every);
+      };
+      cut(flush_steps_);
+      if (finite_every_ > 0) cut(finite_every_);
+      if (checkpoint_ && checkpoint_every_ > 0) cut(checkpoint_every_);
+      const std::uint64_t last = e - 1;
+      const std::size_t vote = spans++ & 1;
       const bool periodic_checkpoint = checkpoint_ && checkpoint_every_ > 0 &&
-                                       ((s + 1) % checkpoint_every_ == 0 || s + 1 == end);
+                                       ((last + 1) % checkpoint_every_ == 0 || last + 1 == end);
       // State is also checked before every periodic checkpoint: none holds non-finite state.
-      const bool check = finite_every_ > 0 && ((s + 1) % finite_every_ == 0 || periodic_checkpoint);
+      // Checks fall on a span's last step only.
+      const bool check =
+          finite_every_ > 0 && ((last + 1) % finite_every_ == 0 || periodic_checkpoint);
       std::vector<NonFinite>& mine = found[checks & 1];
       checks += check;
       if (check) mine[static_cast<std::size_t>(tid)] = NonFinite{};
-      // Phases 1-3 (state part) on the blocks this thread owns.
-      for (int b = tid; b < nblocks; b += nth) {
-        for (std::size_t p = 0; p < pops.size(); ++p) {
-          Population& pop = *pops[p];
-          const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
-          const auto& cur = current_inputs_[p];
-          bool change = s == start && !cur.empty();
-          for (const Input* in : cur) change = change || in->changes_at(s);
-          if (change) {
-            double* iext = pop.i_ext().data();
-            std::fill(iext + lo, iext + hi, 0.0);
-            for (const Input* in : cur) in->add_current(s, lo, hi, iext);
+      // Phases 1-3 (state part) on the blocks this thread owns, step after step.
+      for (std::uint64_t s = a; s < e; ++s) {
+        const std::size_t par = static_cast<std::size_t>(s % history_);
+        for (int b = tid; b < nblocks; b += nth) {
+          for (std::size_t p = 0; p < pops.size(); ++p) {
+            Population& pop = *pops[p];
+            const auto [lo, hi] = net_.blocks(static_cast<int>(p))[b];
+            const auto& cur = current_inputs_[p];
+            bool change = s == start && !cur.empty();
+            for (const Input* in : cur) change = change || in->changes_at(s);
+            if (change) {
+              double* iext = pop.i_ext().data();
+              std::fill(iext + lo, iext + hi, 0.0);
+              for (const Input* in : cur) in->add_current(s, lo, hi, iext);
+            }
+            for (const Input* in : event_inputs_[p]) in->deliver(s, pop, lo, hi);
+            // A phase with nothing to do takes no lap: reading the clock costs more than
+            // skipping it (the small benchmarks step 4000 neurons in a few microseconds).
+            if (!cur.empty() || !event_inputs_[p].empty()) lap(tt.inputs);
+            // Plastic projections deliver on arrival: the spikes emitted `delay` steps ago.
+            for (Projection* pr : plastic_into_[p]) {
+              const StepSpikes arriving{&spikes_[pr->pre], (s + history_ - pr->delay) % history_};
+              pr->plasticity->arrive(*pr, s, static_cast<std::size_t>(b), arriving,
+                                     pop.ring().slot(pr->port, pop.ring().slot_index(s)));
+            }
+            if (!plastic_into_[p].empty()) lap(tt.learn);
+            auto& list = spikes_[p][b][par];
+            list.clear();
+            if (pop.integrate(s, lo, hi, list, check && s == last)) {
+              const NonFinite here = find_non_finite(static_cast<int>(p), lo, hi);
+              if (here.before(mine[static_cast<std::size_t>(tid)]))
+                mine[static_cast<std::size_t>(tid)] = here;
+            }
+            lap(tt.integrate);
           }
-          for (const Input* in : event_inputs_[p]) in->deliver(s, pop, lo, hi);
-          // A phase with nothing to do takes no lap: reading the clock costs more than
-          // skipping it (the small benchmarks step 4000 neurons in a few microseconds).
-          if (!cur.empty() || !event_inputs_[p].empty()) lap(tt.inputs);
-          // Plastic projections deliver on arrival: the spikes emitted `delay` steps ago.
-          for (Projection* pr : plastic_into_[p]) {
-            const StepSpikes arriving{&spikes_[pr->pre], (s + history_ - pr->delay) % history_};
-            pr->plasticity->arrive(*pr, s, static_cast<std::size_t>(b), arriving,
-                                   pop.ring().slot(pr->port, pop.ring().slot_index(s)));
+          for (auto& r : state_records_) {
+            if (r.modulator >= 0 || (s + 1) % r.every != 0) continue;
+            const std::uint64_t base = sink_ ? flush_from / r.every : 0;
+            const std::size_t row = (s + 1) / r.every - 1 - base;
+            const double* v = pops[r.population]->state(r.variable) +
+                              static_cast<std::size_t>(r.element) * pops[r.population]->size();
+            double* out = r.rows.data() + row * r.neurons.size();
+            for (const auto& [c, i] : r.per_block[b]) out[c] = v[i];
           }
-          if (!plastic_into_[p].empty()) lap(tt.learn);
-          auto& list = spikes_[p][b][par];
-          list.clear();
-          if (pop.integrate(s, lo, hi, list, check)) {
-            const NonFinite here = find_non_finite(static_cast<int>(p), lo, hi);
-            if (here.before(mine[static_cast<std::size_t>(tid)]))
-              mine[static_cast<std::size_t>(tid)] = here;
-          }
-          lap(tt.integrate);
+          if (!state_records_.empty()) lap(tt.record);
+          if (learn_in_step_) learn(s, b);
         }
-        for (auto& r : state_records_) {
-          if (r.modulator >= 0 || (s + 1) % r.every != 0) continue;
-          const std::uint64_t base = sink_ ? flush_from / r.every : 0;
-          const std::size_t row = (s + 1) / r.every - 1 - base;
-          const double* v = pops[r.population]->state(r.variable) +
-                            static_cast<std::size_t>(r.element) * pops[r.population]->size();
-          double* out = r.rows.data() + row * r.neurons.size();
-          for (const auto& [c, i] : r.per_block[b]) out[c] = v[i];
-        }
-        if (!state_records_.empty()) lap(tt.record);
       }
-      if (tid == 0) stop_vote[s & 1] = stop_poll_ && stop_poll_();
+      if (tid == 0) stop_vote[vote] = stop_poll_ && stop_poll_();
       sync();
       NonFinite bad;
       if (check)
         for (int t = 0; t < nth; ++t)
           if (mine[static_cast<std::size_t>(t)].before(bad))
             bad = mine[static_cast<std::size_t>(t)];
-      const bool stop_now = stop_vote[s & 1] || bad.found();
+      const bool stop_now = stop_vote[vote] || bad.found();
       if (tid == 0) {
         if (bad.found()) {
           non_finite_ = bad;
-          non_finite_.step = s;
+          non_finite_.step = last;
         }
-        record_step(s, par);
-        const std::uint64_t done = s + 1 - start;
-        if (progress_ && (done & 31u) == 0) {
-          const auto now = std::chrono::steady_clock::now();
-          if (std::chrono::duration<double>(now - last_progress).count() >= progress_every_s_) {
-            last_progress = now;
-            std::uint64_t total = 0;
-            for (const auto& st : stats_) total += st.total;
-            progress_({done, n_steps, static_cast<double>(s + 1) * net_.dt(),
-                       std::chrono::duration<double>(now - t0).count(), total});
+        for (std::uint64_t s = a; s < e; ++s) {
+          const std::size_t par = static_cast<std::size_t>(s % history_);
+          record_step(s, par);
+          const std::uint64_t done = s + 1 - start;
+          if (progress_ && (done & 31u) == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (std::chrono::duration<double>(now - last_progress).count() >= progress_every_s_) {
+              last_progress = now;
+              std::uint64_t total = 0;
+              for (const auto& st : stats_) total += st.total;
+              progress_({done, n_steps, static_cast<double>(s + 1) * net_.dt(),
+                         std::chrono::duration<double>(now - t0).count(), total});
+            }
           }
-        }
-        for (auto& sp : step_spikes_) sp.slot = par;
-        for (StepObserver* o : observers_) o->observe(s, step_spikes_);
-        lap(tt.record);
-        if (!mods.empty()) {
-          const ModulatorContext ctx{s, net_.dt(), &step_spikes_, &net_};
-          for (const auto& m : mods) m->update(ctx);
-          for (auto& r : state_records_) {
-            if (r.modulator < 0 || (s + 1) % r.every != 0) continue;
-            const std::uint64_t base = sink_ ? flush_from / r.every : 0;
-            const std::size_t row = (s + 1) / r.every - 1 - base;
-            const Modulator& m = *mods[static_cast<std::size_t>(r.modulator)];
-            double* out = r.rows.data() + row * r.neurons.size();
-            for (std::size_t c = 0; c < r.neurons.size(); ++c)
-              out[c] = m.read(r.variable, r.neurons[c]);
+          for (auto& sp : step_spikes_) sp.slot = par;
+          for (StepObserver* o : observers_) o->observe(s, step_spikes_);
+          lap(tt.record);
+          if (!mods.empty()) { // span_ is 1 with modulators
+            const ModulatorContext ctx{s, net_.dt(), &step_spikes_, &net_};
+            for (const auto& m : mods) m->update(ctx);
+            for (auto& r : state_records_) {
+              if (r.modulator < 0 || (s + 1) % r.every != 0) continue;
+              const std::uint64_t base = sink_ ? flush_from / r.every : 0;
+              const std::size_t row = (s + 1) / r.every - 1 - base;
+              const Modulator& m = *mods[static_cast<std::size_t>(r.modulator)];
+              double* out = r.rows.data() + row * r.neurons.size();
+              for (std::size_t c = 0; c < r.neurons.size(); ++c)
+                out[c] = m.read(r.variable, r.neurons[c]);
+            }
+            lap(tt.learn);
           }
-          lap(tt.learn);
         }
       }
       // Rules read the modulators in the learn phase of this step.
       if (!mods.empty()) sync();
-      // Phase 4: every spike of this step into the ring slots of this thread's targets.
-      for (int b = tid; b < nblocks; b += nth)
-        for (const auto& pr : projs)
-          if (!pr.plasticity || !pr.plasticity->delivers_on_arrival())
-            propagate(pr, static_cast<std::size_t>(b), s, par);
-      lap(tt.propagate);
-      // Phase 5: plasticity on this step's spikes, for the synapses of this thread's blocks:
-      // pre spikes (rules that do not act on arrival), post spikes, then periodic work.
-      for (int b = tid; b < nblocks; b += nth)
-        for (auto& pr : net_.projections()) {
-          if (!pr.plasticity) continue;
-          const auto bb = static_cast<std::size_t>(b);
-          if (!pr.plasticity->delivers_on_arrival())
-            pr.plasticity->pre_spikes(pr, s, bb, StepSpikes{&spikes_[pr.pre], par});
-          pr.plasticity->post_spikes(pr, s, bb, spikes_[pr.post][b][par]);
-          if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
-        }
-      if (any_plastic) lap(tt.learn);
-      // Weight monitors read the blocks this thread has just finished learning on.
-      if (!weight_monitors_.empty()) {
+      // Phase 4: every spike of the span into the ring slots of this thread's targets, step
+      // by step (then phase 5, unless it ran in the steps above).
+      for (std::uint64_t s = a; s < e; ++s) {
+        const std::size_t par = static_cast<std::size_t>(s % history_);
         for (int b = tid; b < nblocks; b += nth)
-          weight_monitors_.sample(s + 1, static_cast<std::size_t>(b), flush_from);
-        lap(tt.record);
+          for (const auto& pr : projs)
+            if (!pr.plasticity || !pr.plasticity->delivers_on_arrival())
+              propagate(pr, static_cast<std::size_t>(b), s, par);
+        lap(tt.propagate);
+        if (!learn_in_step_)
+          for (int b = tid; b < nblocks; b += nth) learn(s, b);
       }
       // Checkpoints are taken at flushes, so that the output holds exactly what the
       // checkpoint says it holds; never of state that has gone non-finite.
       const bool checkpoint = checkpoint_ && !bad.found() && (stop_now || periodic_checkpoint);
-      if ((s + 1) % flush_steps_ == 0 || s + 1 == end || stop_now || checkpoint) {
+      if ((last + 1) % flush_steps_ == 0 || last + 1 == end || stop_now || checkpoint) {
         sync();
         if (tid == 0) {
           try {
             for (auto& r : state_records_)
-              if (!sink_) r.n_rows = (s + 1) / r.every;
-            flush(flush_from, s + 1, checkpoint || stop_now || s + 1 == end);
-            flush_from = s + 1;
+              if (!sink_) r.n_rows = (last + 1) / r.every;
+            flush(flush_from, last + 1, checkpoint || stop_now || last + 1 == end);
+            flush_from = last + 1;
             if (checkpoint) {
-              step_ = s + 1;
+              step_ = last + 1;
               checkpoint_();
             }
           } catch (...) {
@@ -573,7 +629,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
             failed = true;
           }
           // A stop asked for at the last step comes too late to stop anything.
-          if (stop_now && (bad.found() || s + 1 < end))
+          if (stop_now && (bad.found() || last + 1 < end))
             how = bad.found() ? RunEnd::non_finite : RunEnd::stopped;
         }
         lap(tt.flush);

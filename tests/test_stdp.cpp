@@ -420,6 +420,91 @@ TEST_CASE("plastic runs are bitwise identical with 1 and 2 threads", "[plasticit
   CHECK(std::memcmp(weights[0].data(), weights[2].data(), weights[0].size() * sizeof(double)) == 0);
 }
 
+// Spans: the threads meet once per span of steps up to the shortest delay (here 15
+// steps), and pair STDP learns from post spikes in the step itself. Spans are cut short
+// at flushes (23 steps) and state checks (37): every thread count, with spans or with
+// one barrier per step, gives the same spikes, weights and weight samples.
+TEST_CASE("spans of steps between barriers give the bits of one barrier per step",
+          "[plasticity][determinism]") {
+  std::string text = recurrent_experiment();
+  text += R"(
+[[population]]
+name = "F"
+model = "lif_delta"
+size = 97
+[population.params]
+tau_m = 10.0
+E_L = 0.0
+V_reset = 0.0
+V_th = 15.0
+
+[[projection]]
+pre = "E"
+post = "F"
+weight = { dist = "uniform", low = 0.1, high = 0.6 }
+delay = { dist = "uniform", low = 1.5, high = 4.0 }
+[projection.connect]
+rule = "fixed_indegree"
+indegree = 40
+)";
+  const Experiment ex = parse_experiment(text, "spans.toml");
+  struct Result {
+    std::vector<std::uint64_t> e, f;
+    std::vector<double> weights, samples;
+  };
+  // Monitored synapses: the first of every 7th source's row (one block: all its targets).
+  WeightMonitorRequest request;
+  {
+    const auto whole = build_network(ex, 1);
+    const SynapseBlock& b = whole->projections()[0].blocks[0];
+    for (std::uint32_t j = 0; j < 300; j += 7)
+      if (b.row[j + 1] > b.row[j]) request.pairs.emplace_back(j, b.target[b.row[j]]);
+  }
+  request.schedule.every = 7;
+  std::vector<Result> results;
+  for (int threads : {1, 2, 3})
+    for (bool lockstep : {true, false}) {
+      auto net = build_network(ex, threads);
+      Simulator sim(*net);
+      CHECK(sim.span() == 15);
+      if (lockstep) sim.limit_span(1);
+      sim.set_flush_interval(23);
+      sim.set_finite_check(37);
+      sim.record_spikes(0);
+      sim.record_spikes(1);
+      sim.record_weights(request);
+      sim.run(1700);
+      sim.run(1300);
+      const Projection& pr = net->projections()[0];
+      Result res;
+      res.e = sim.spike_records()[0].ids;
+      res.f = sim.spike_records()[1].ids;
+      std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<double>> by_pair;
+      for (const auto& b : pr.blocks)
+        for (std::uint32_t j = 0; j + 1 < b.row.size(); ++j)
+          for (std::uint64_t q = b.row[j]; q < b.row[j + 1]; ++q)
+            by_pair[{j, b.target[q]}].push_back(pr.weight_of(b, q));
+      for (const auto& [k, v] : by_pair) res.weights.insert(res.weights.end(), v.begin(), v.end());
+      res.samples = sim.weight_monitors().monitors()[0].values;
+      results.push_back(std::move(res));
+    }
+  const Result& ref = results[0]; // 1 thread, one barrier per step
+  REQUIRE(ref.e.size() > 1000);
+  REQUIRE(ref.f.size() > 100);
+  REQUIRE(ref.samples.size() > 400 * 40); // 3000 / 7 samples of 43 synapses
+  for (std::size_t k = 1; k < results.size(); ++k) {
+    INFO("threads " << 1 + k / 2 << (k % 2 ? ", spans" : ", one barrier per step"));
+    CHECK(results[k].e == ref.e);
+    CHECK(results[k].f == ref.f);
+    REQUIRE(results[k].weights.size() == ref.weights.size());
+    CHECK(std::memcmp(results[k].weights.data(), ref.weights.data(),
+                      ref.weights.size() * sizeof(double)) == 0);
+    REQUIRE(results[k].samples.size() == ref.samples.size());
+    CHECK(std::memcmp(results[k].samples.data(), ref.samples.data(),
+                      ref.samples.size() * sizeof(double)) == 0);
+  }
+}
+
 TEST_CASE("bad plasticity settings name file, line and key", "[plasticity][io]") {
   auto fails_with = [](const std::string& text, const std::vector<std::string>& parts) {
     try {
