@@ -13,14 +13,13 @@
 // population: it integrates those neurons and writes every synapse that lands on them,
 // so propagation needs no locks and every sum is taken in one fixed order (projection,
 // then source neuron, then synapse). The results are bitwise the same for any number
-// of threads. The threads meet at one barrier per span of steps: as many steps as the
-// shortest delay, so that no spike of a span lands in a slot read within it (at most
-// kMaxSpan, cut at flushes and state checks; one step with modulators or rules that
-// learn from pre spikes every step). A thread runs phases 1-3 (and the learn phase of
-// rules acting on arrival) for every step of the span, then phase 4 for each of them
-// in step order, which adds into every ring slot in the order of the list above. Spike
-// lists are kept for the last H steps (a ring, H >= 2 spans), so plastic projections
-// can process a spike when it arrives.
+// of threads. With several threads, they meet at one barrier per span of steps: as
+// many steps as the shortest delay, so that no spike of a span lands in a slot read
+// within it (at most kMaxSpan, cut at flushes and state checks; one step in networks
+// that learn). A thread runs phases 1-3 for every step of the span, then phases 4-5 for
+// each of them in step order, which adds into every ring slot in the order of the list
+// above. Spike lists are kept for the last H steps (a ring, H >= 2 spans), so plastic
+// projections can process a spike when it arrives.
 #pragma once
 
 #include "sim/network.hpp"
@@ -124,14 +123,11 @@ public:
     checkpoint_every_ = every;
     checkpoint_ = std::move(write);
   }
-  // The most steps the threads run between two barriers (see spans in simulator.cpp);
-  // limit_span(1) gives one barrier per step and the learn phase after propagation, the
-  // order of a step as listed above (tests compare the two).
+  // The most steps the threads run between two barriers (see spans in simulator.cpp;
+  // with one thread there is no barrier, and the steps run one by one);
+  // limit_span(1) gives one barrier per step (tests compare the two).
   std::uint64_t span() const { return span_; }
-  void limit_span(std::uint64_t steps) {
-    span_ = std::clamp<std::uint64_t>(steps, 1, span_);
-    learn_in_step_ = span_ > 1;
-  }
+  void limit_span(std::uint64_t steps) { span_ = std::clamp<std::uint64_t>(steps, 1, span_); }
   // Every `every` steps (0: never) the state of every neuron is checked for NaN and
   // infinity, each thread on its own blocks; a run with such state stops after that step.
   void set_finite_check(std::uint64_t every) { finite_every_ = every; }
@@ -203,11 +199,9 @@ private:
   // spikes_[pop][block][step % history_]
   std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> spikes_;
   std::size_t history_ = 2;
-  // Steps the threads run between barriers (at most), and whether the learn phase runs
-  // in each step's first part (spans longer than one step); set by the constructor.
+  // Steps the threads run between barriers (at most); set by the constructor.
   static constexpr std::uint64_t kMaxSpan = 16;
   std::uint64_t span_ = 1;
-  bool learn_in_step_ = false;
   std::vector<std::vector<Projection*>> plastic_into_; // per post population
   std::vector<SpikeStats> stats_;
   PhaseTimes phase_times_;

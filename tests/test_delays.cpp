@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -402,5 +403,115 @@ TEST_CASE("a recurrent E/I network steps as a plain loop over its synapses", "[e
     // The recurrent input shapes the steps after the first arrivals.
     CHECK(total > 300);
     CHECK(late > 100);
+  }
+}
+
+// Spans: with several threads the threads meet once per span of steps up to the shortest
+// delay (here 15), spans cut short at flushes (every 23 steps) and state checks (every 37).
+// Drawn delays and weights, two populations, sampled state: every thread count, in spans
+// or with one barrier per step, gives the same spikes and state, bit for bit.
+TEST_CASE("spans of steps between barriers give the bits of one barrier per step",
+          "[engine][delays][determinism]") {
+  const std::string text = R"([run]
+duration = 300.0
+dt = 0.1
+seed = 3
+
+[[population]]
+name = "E"
+model = "lif_delta"
+size = 300
+[population.params]
+tau_m = 20.0
+E_L = 0.0
+V_reset = 10.0
+V_th = 20.0
+[population.init]
+V_m = { dist = "uniform", low = 0.0, high = 20.0 }
+
+[[population]]
+name = "I"
+model = "lif_delta"
+size = 97
+[population.params]
+tau_m = 10.0
+E_L = 0.0
+V_reset = 0.0
+V_th = 15.0
+
+[[projection]]
+pre = "E"
+post = "E"
+weight = { dist = "uniform", low = 0.1, high = 0.6 }
+delay = { dist = "uniform", low = 1.5, high = 4.0 }
+[projection.connect]
+rule = "fixed_probability"
+p = 0.1
+
+[[projection]]
+pre = "E"
+post = "I"
+weight = 0.4
+delay = 1.5
+[projection.connect]
+rule = "fixed_indegree"
+indegree = 40
+
+[[projection]]
+pre = "I"
+post = "E"
+weight = -1.5
+delay = 2.3
+[projection.connect]
+rule = "fixed_indegree"
+indegree = 20
+
+[[input]]
+type = "poisson"
+target = "E"
+rate = 9000.0
+weight = 0.2
+)";
+  const glia::Experiment ex = glia::parse_experiment(text, "spans.toml");
+  struct Result {
+    std::vector<std::uint64_t> ids[2];
+    std::vector<double> times[2], v;
+  };
+  std::vector<Result> results;
+  for (int threads : {1, 2, 3})
+    for (bool lockstep : {true, false}) {
+      auto net = glia::build_network(ex, threads);
+      glia::Simulator sim(*net);
+      CHECK(sim.span() == 15);
+      if (lockstep) sim.limit_span(1);
+      sim.set_flush_interval(23);
+      sim.set_finite_check(37);
+      sim.record_spikes(0);
+      sim.record_spikes(1);
+      sim.record_state(0, 0, 0, {0, 101, 150, 299}, 3, "V_m");
+      sim.run(1700);
+      sim.run(1300);
+      Result r;
+      for (int p = 0; p < 2; ++p) {
+        r.ids[p] = sim.spike_records()[static_cast<std::size_t>(p)].ids;
+        r.times[p] = sim.spike_records()[static_cast<std::size_t>(p)].times;
+      }
+      const auto& rec = sim.state_records()[0];
+      r.v.assign(rec.rows.begin(),
+                 rec.rows.begin() + static_cast<std::ptrdiff_t>(rec.n_rows * rec.neurons.size()));
+      results.push_back(std::move(r));
+    }
+  const Result& ref = results[0]; // 1 thread, one barrier per step
+  REQUIRE(ref.ids[0].size() > 1000);
+  REQUIRE(ref.ids[1].size() > 100);
+  REQUIRE(ref.v.size() == 1000 * 4);
+  for (std::size_t k = 1; k < results.size(); ++k) {
+    INFO((1 + k / 2) << " thread(s), " << (k % 2 ? "spans" : "one barrier per step"));
+    for (int p = 0; p < 2; ++p) {
+      CHECK(results[k].ids[p] == ref.ids[p]);
+      CHECK(results[k].times[p] == ref.times[p]);
+    }
+    CHECK(results[k].v.size() == ref.v.size());
+    CHECK(std::memcmp(results[k].v.data(), ref.v.data(), ref.v.size() * sizeof(double)) == 0);
   }
 }
