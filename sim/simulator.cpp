@@ -29,17 +29,20 @@ Simulator::Simulator(Network& net, RecordingSink* sink) : net_(net), sink_(sink)
   // thread 0 between the phases of a step, and a rule's learn phase must come before the
   // next step's arrivals. (Pair STDP learning from post spikes right after each step's
   // integration, in spans, gained nothing on 2 threads and lost 5 % on one.)
-  std::uint64_t shortest = kMaxSpan;
-  bool lockstep = !net_.modulators().empty();
-  for (auto& pr : net_.projections()) {
-    lockstep = lockstep || pr.plasticity != nullptr;
-    if (pr.constant_delay)
-      shortest = std::min<std::uint64_t>(shortest, pr.delay);
-    else
-      for (const auto& blk : pr.blocks)
-        for (std::uint16_t d : blk.delay) shortest = std::min<std::uint64_t>(shortest, d);
+  const bool learns = !net_.modulators().empty() ||
+                      std::any_of(net_.projections().begin(), net_.projections().end(),
+                                  [](const Projection& pr) { return pr.plasticity != nullptr; });
+  if (!learns) {
+    std::uint64_t shortest = kMaxSpan;
+    for (const auto& pr : net_.projections()) {
+      if (pr.constant_delay)
+        shortest = std::min<std::uint64_t>(shortest, pr.delay);
+      else
+        for (const auto& blk : pr.blocks)
+          for (std::uint16_t d : blk.delay) shortest = std::min<std::uint64_t>(shortest, d);
+    }
+    span_ = std::max<std::uint64_t>(shortest, 1);
   }
-  span_ = lockstep ? 1 : std::max<std::uint64_t>(shortest, 1);
   for (auto& pr : net_.projections())
     if (pr.plasticity && pr.plasticity->delivers_on_arrival()) {
       plastic_into_[pr.post].push_back(&pr);
@@ -458,27 +461,6 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
     if (start == 0) // weight monitors scheduled at t = 0 see the network as built
       for (int b = tid; b < nblocks; b += nth)
         weight_monitors_.sample(0, static_cast<std::size_t>(b), 0);
-    // Phase 5 of step s on block b: plasticity on this step's spikes, for the block's
-    // synapses: pre spikes (rules that do not act on arrival), post spikes, then periodic
-    // work; then the weight monitors read the block just learned on.
-    auto learn = [&](std::uint64_t s, int b) {
-      const std::size_t par = static_cast<std::size_t>(s % history_);
-      const auto bb = static_cast<std::size_t>(b);
-      if (any_plastic) {
-        for (auto& pr : net_.projections()) {
-          if (!pr.plasticity) continue;
-          if (!pr.plasticity->delivers_on_arrival())
-            pr.plasticity->pre_spikes(pr, s, bb, StepSpikes{&spikes_[pr.pre], par});
-          pr.plasticity->post_spikes(pr, s, bb, spikes_[pr.post][b][par]);
-          if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
-        }
-        lap(tt.learn);
-      }
-      if (!weight_monitors_.empty()) {
-        weight_monitors_.sample(s + 1, bb, flush_from);
-        lap(tt.record);
-      }
-    };
     std::uint64_t checks = 0, spans = 0;
     // The steps go in spans [a, e) of at most `span` steps (see the constructor), ending
     // where every thread must agree: at state checks, flushes, checkpoints and the end.
@@ -488,8 +470,8 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
         if (every > 0) e = std::min(e, (a / every + 1) * every);
       };
       cut(flush_steps_);
-      if (finite_every_ > 0) cut(finite_every_);
-      if (checkpoint_ && checkpoint_every_ > 0) cut(checkpoint_every_);
+      cut(finite_every_);
+      if (checkpoint_) cut(checkpoint_every_);
       const std::uint64_t last = e - 1;
       const std::size_t vote = spans++ & 1;
       const bool periodic_checkpoint = checkpoint_ && checkpoint_every_ > 0 &&
@@ -596,16 +578,33 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       }
       // Rules read the modulators in the learn phase of this step.
       if (!mods.empty()) sync();
-      // Phases 4 and 5, step by step: every spike of the span into the ring slots of this
-      // thread's targets, then plasticity (spans of one step).
       for (std::uint64_t s = a; s < e; ++s) {
         const std::size_t par = static_cast<std::size_t>(s % history_);
+        // Phase 4: every spike of step s into the ring slots of this thread's targets.
         for (int b = tid; b < nblocks; b += nth)
           for (const auto& pr : projs)
             if (!pr.plasticity || !pr.plasticity->delivers_on_arrival())
               propagate(pr, static_cast<std::size_t>(b), s, par);
         lap(tt.propagate);
-        for (int b = tid; b < nblocks; b += nth) learn(s, b);
+        // Phase 5 (spans of one step): plasticity on this step's spikes, for the synapses of
+        // this thread's blocks: pre spikes (rules that do not act on arrival), post spikes,
+        // then periodic work.
+        for (int b = tid; b < nblocks; b += nth)
+          for (auto& pr : net_.projections()) {
+            if (!pr.plasticity) continue;
+            const auto bb = static_cast<std::size_t>(b);
+            if (!pr.plasticity->delivers_on_arrival())
+              pr.plasticity->pre_spikes(pr, s, bb, StepSpikes{&spikes_[pr.pre], par});
+            pr.plasticity->post_spikes(pr, s, bb, spikes_[pr.post][b][par]);
+            if (pr.plasticity->wants_end_step()) pr.plasticity->end_step(pr, s, bb);
+          }
+        if (any_plastic) lap(tt.learn);
+        // Weight monitors read the blocks this thread has just finished learning on.
+        if (!weight_monitors_.empty()) {
+          for (int b = tid; b < nblocks; b += nth)
+            weight_monitors_.sample(s + 1, static_cast<std::size_t>(b), flush_from);
+          lap(tt.record);
+        }
       }
       // Checkpoints are taken at flushes, so that the output holds exactly what the
       // checkpoint says it holds; never of state that has gone non-finite.

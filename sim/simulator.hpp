@@ -113,8 +113,7 @@ public:
 
   // Stops the run early, at the end of a step: `poll` is called by one thread once per
   // span of steps (at most 16 steps, 1.6 ms at dt = 0.1) and returns true to stop (it
-  // must be cheap). The checkpoint writer, if set, is
-  // called at that step.
+  // must be cheap). The checkpoint writer, if set, is called at that step.
   void set_stop_poll(std::function<bool()> poll) { stop_poll_ = std::move(poll); }
   // Calls `write` (on one thread, all others waiting, output flushed just before) at the
   // end of every step that is a multiple of `every` steps, at the end of each run() call
