@@ -210,6 +210,9 @@ def run_glia(args, net, threads, duration_ms, workdir):
         "rates_hz": {p: m[f"rate_{p}_hz"] for p in pops},
         "cv_isi": {p: m[f"cv_isi_{p}"] for p in pops},
         "phases_s": {ph: m.get(f"time_{ph}_s", 0.0) for ph in PHASES},
+        # Several threads: the least and the most busy thread's time at work.
+        "busy_s": ([m["time_busy_min_s"], m["time_busy_max_s"]]
+                   if "time_busy_min_s" in m else None),
     }
 
 
@@ -276,7 +279,14 @@ def profile_of(recs):
     if "phases_s" not in recs[0]:
         return None
     r = sorted(recs, key=lambda r: r["wall_s"])[(len(recs) - 1) // 2]
-    return {"rep": r["rep"], "wall_s": r["wall_s"], "phases_s": r["phases_s"]}
+    return {"rep": r["rep"], "wall_s": r["wall_s"], "phases_s": r["phases_s"],
+            "busy_s": r.get("busy_s")}
+
+
+def busy_gap(rec):
+    """How much longer the busiest thread worked than the least busy one, in %."""
+    lo, hi = rec["busy_s"]
+    return 100 * (hi / lo - 1) if lo > 0 else 0.0
 
 
 def summarize(recs):
@@ -299,6 +309,7 @@ def summarize(recs):
         "rates_hz": {p: statistics.median(r["rates_hz"][p] for r in recs) for p in pops},
         "cv_isi": {p: statistics.median(r["cv_isi"][p] for r in recs) for p in pops},
         "profile": profile_of(recs),
+        "busy_gap_pct": [busy_gap(r) for r in recs if r.get("busy_s")],
         "wall_s": med(recs, "wall_s"),
         "loadavg_1min_max": max(r["load"]["loadavg_1min"] for r in recs),
         "busy": sorted({b for r in recs for b in r["load"]["busy"]}),
@@ -408,6 +419,12 @@ def print_profile(summ, threads):
         other = 0.0 if abs(other) < 0.05 else other  # timer rounding, not a negative cost
         print(f"  glia {t}T time per phase (% of wall, rep {p['rep']}): " + ", ".join(parts)
               + f", other {other:.1f}%")
+        gaps = g.get("busy_gap_pct")
+        if gaps:
+            # The blocks carry equal shares of the work: a gap beyond a few % is a core
+            # running slower than the other, and its cost is the barrier wait above.
+            print(f"  glia {t}T busiest thread's work above the least busy one's: "
+                  + ", ".join(f"{x:.0f}%" for x in gaps) + " (by repetition)")
 
 
 def print_delivery(summ, threads, scatter):

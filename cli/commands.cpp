@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -431,6 +432,21 @@ int run_command(const RunOptions& opt) {
     std::printf("time per phase inputs %.2f s, integrate %.2f s, record %.2f s, propagate %.2f s, "
                 "learn %.2f s, flush %.2f s, wait %.2f s\n",
                 ph.inputs, ph.integrate, ph.record, ph.propagate, ph.learn, ph.flush, ph.wait);
+    const std::vector<double>& busy = sim.thread_busy();
+    if (busy.size() > 1) {
+      const auto [lo, hi] = std::minmax_element(busy.begin(), busy.end());
+      std::string each;
+      for (double b : busy) {
+        char one[32];
+        std::snprintf(one, sizeof one, "%s%.2f s", each.empty() ? "" : ", ", b);
+        each += one;
+      }
+      // A gap with equal shares of work is the cores' own: some run slower than others.
+      std::printf("threads busy  %s (the busiest %.0f %% above the least busy)\n", each.c_str(),
+                  *lo > 0 ? 100.0 * (*hi / *lo - 1.0) : 0.0);
+      out->set_attribute("/metrics", "time_busy_min_s", *lo);
+      out->set_attribute("/metrics", "time_busy_max_s", *hi);
+    }
     if (branching) report_branching(ex, *branching, *out);
     std::printf("output        %s\n", out_path.c_str());
     out->set_attribute("/metrics", "time_inputs_s", ph.inputs);

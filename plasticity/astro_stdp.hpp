@@ -225,7 +225,8 @@ public:
   }
 
 private:
-  struct Block {
+  // A cache line of its own: each thread sets its block's pre_now every step.
+  struct alignas(64) Block {
     std::vector<LazyTrace> pre;         // this thread's copy of the pre traces
     std::vector<std::int64_t> pre_mark; // step of each source's last spike seen here
     TransposedIndex post;

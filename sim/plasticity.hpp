@@ -403,7 +403,9 @@ public:
 
 private:
   static constexpr std::size_t kSortLanes = 16; // catch_up_row's vectors of targets
-  struct Block {
+  // A cache line of its own: a thread writes its block's list headers at every arrival,
+  // and the next block's thread reads its own headers as often.
+  struct alignas(64) Block {
     std::vector<LazyTrace> pre; // this thread's copy of the pre traces
     TransposedIndex post;
     // catch_up_row's lists: a row's synapses with one, two, or more post spikes to catch

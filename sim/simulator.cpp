@@ -427,7 +427,11 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
   auto last_progress = t0;
   std::uint64_t flush_from = start;
 
-  std::vector<PhaseTimes> times(static_cast<std::size_t>(nblocks));
+  // One cache line each: the threads add to their own every phase, many times a step.
+  struct alignas(64) ThreadTimes {
+    PhaseTimes t;
+  };
+  std::vector<ThreadTimes> times(static_cast<std::size_t>(nblocks));
   const bool any_plastic = std::any_of(
       projs.begin(), projs.end(), [](const Projection& pr) { return pr.plasticity != nullptr; });
   // Decisions every thread must take at the same step are published before the step's
@@ -444,7 +448,7 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
 #pragma omp parallel num_threads(nblocks)
   {
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    PhaseTimes& tt = times[static_cast<std::size_t>(tid)];
+    PhaseTimes& tt = times[static_cast<std::size_t>(tid)].t;
     auto mark = std::chrono::steady_clock::now();
     // Adds the time since the last call to `slot`.
     auto lap = [&mark](double& slot) {
@@ -639,7 +643,10 @@ RunEnd Simulator::run(std::uint64_t n_steps) {
       for (auto& pr : net_.projections())
         if (pr.plasticity) pr.plasticity->settle(pr, static_cast<std::size_t>(b));
   }
-  for (const PhaseTimes& t : times) {
+  thread_busy_.resize(std::max(thread_busy_.size(), times.size()), 0.0);
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    const PhaseTimes& t = times[k].t;
+    thread_busy_[k] += t.total() - t.wait;
     const double w = 1.0 / static_cast<double>(times.size());
     phase_times_.inputs += w * t.inputs;
     phase_times_.integrate += w * t.integrate;

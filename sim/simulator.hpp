@@ -156,6 +156,9 @@ public:
 
   const SpikeStats& stats(int pop) const { return stats_[pop]; }
   const PhaseTimes& phase_times() const { return phase_times_; }
+  // Each thread's time at work (all phases but the barrier wait) over every run so far, by
+  // thread number: how evenly the blocks share the work, or how evenly the cores run.
+  const std::vector<double>& thread_busy() const { return thread_busy_; }
   double mean_rate_hz(int pop) const;
   // Mean over neurons with at least two ISIs of each neuron's ISI coefficient of variation.
   double mean_cv_isi(int pop) const;
@@ -204,6 +207,7 @@ private:
   std::vector<std::vector<Projection*>> plastic_into_; // per post population
   std::vector<SpikeStats> stats_;
   PhaseTimes phase_times_;
+  std::vector<double> thread_busy_;
   std::vector<SpikeRecord> spike_records_;
   std::vector<StateRecord> state_records_;
   std::vector<std::vector<const Input*>> event_inputs_, current_inputs_;

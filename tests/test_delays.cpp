@@ -21,6 +21,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -489,8 +490,20 @@ weight = 0.2
       sim.record_spikes(0);
       sim.record_spikes(1);
       sim.record_state(0, 0, 0, {0, 101, 150, 299}, 3, "V_m");
+      const auto t0 = std::chrono::steady_clock::now();
       sim.run(1700);
+      const std::vector<double> busy_first = sim.thread_busy();
       sim.run(1300);
+      const double wall =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Each thread's time at work, over both runs: none longer than the runs took.
+      const std::vector<double>& busy = sim.thread_busy();
+      REQUIRE(busy.size() == static_cast<std::size_t>(threads));
+      for (std::size_t t = 0; t < busy.size(); ++t) {
+        CHECK(busy_first[t] > 0.0);
+        CHECK(busy[t] > busy_first[t]);
+        CHECK(busy[t] <= wall);
+      }
       Result r;
       for (int p = 0; p < 2; ++p) {
         r.ids[p] = sim.spike_records()[static_cast<std::size_t>(p)].ids;
