@@ -10,7 +10,7 @@ void Population::set_param(int k, std::vector<double> values) {
     throw std::invalid_argument("population '" + name_ + "': parameter '" +
                                 std::string(info_->params[k].name) + "' needs 1 or " +
                                 std::to_string(size_) + " values");
-  params_[k] = std::move(values);
+  params_[k].assign(values.begin(), values.end());
 }
 
 void Population::prepare(double dt, std::uint32_t seed, std::uint32_t ring_slots) {

@@ -9,6 +9,7 @@
 
 #include "neurons/model.hpp"
 #include "neurons/registry.hpp"
+#include "sim/cache_aligned.hpp"
 #include "sim/random.hpp"
 #include "sim/ring_buffer.hpp"
 #include "sim/state_archive.hpp"
@@ -61,11 +62,11 @@ public:
   const RingBuffer& ring() const { return ring_; }
   // External current (pA) per neuron, set by current inputs. Until something takes it
   // for writing it is all zeros, and the neuron loop does not read it.
-  std::vector<double>& i_ext() {
+  CacheAlignedVector<double>& i_ext() {
     external_current_ = true;
     return i_ext_;
   }
-  const std::vector<double>& i_ext() const { return i_ext_; }
+  const CacheAlignedVector<double>& i_ext() const { return i_ext_; }
 
   // Computes derived coefficients from parameters and sizes the ring buffers.
   void prepare(double dt, std::uint32_t seed, std::uint32_t ring_slots);
@@ -96,11 +97,11 @@ protected:
   double dt_ = 0.1;
   Stream noise_stream_;
   int n_ports_ = 0;
-  std::vector<std::vector<double>> params_;
-  std::vector<std::vector<double>> derived_; // each 1 or size() long, same for all k
-  std::vector<std::vector<double>> state_;
+  std::vector<CacheAlignedVector<double>> params_;
+  std::vector<CacheAlignedVector<double>> derived_; // each 1 or size() long, same for all k
+  std::vector<CacheAlignedVector<double>> state_;
   std::vector<int> widths_;
-  std::vector<double> i_ext_;
+  CacheAlignedVector<double> i_ext_;
   bool external_current_ = false; // i_ext_ may be non-zero
   RingBuffer ring_;
 };
@@ -238,10 +239,10 @@ public:
                 : dispatch(NoExternalCurrent<decltype(v)>{v}, lo, hi, spikes, check_finite);
     } else {
       // Single values repeated kNeuronChunk times (per thread: blocks run concurrently).
-      thread_local std::vector<double> copies;
+      thread_local CacheAlignedVector<double> copies;
       copies.resize(static_cast<std::size_t>(NP + ND) * kNeuronChunk);
       const std::uint32_t used = std::min(kNeuronChunk, hi - lo);
-      auto source = [&](const std::vector<double>& values, int row, bool& varies) {
+      auto source = [&](const CacheAlignedVector<double>& values, int row, bool& varies) {
         varies = values.size() != 1;
         if (varies) return values.data();
         double* c = copies.data() + static_cast<std::size_t>(row) * kNeuronChunk;
@@ -274,7 +275,7 @@ protected:
     bool homogeneous = true;
     for (const auto& p : params_) homogeneous = homogeneous && p.size() == 1;
     const std::uint32_t m = homogeneous ? 1 : size_;
-    derived_.assign(M::n_derived, std::vector<double>(m));
+    derived_.assign(M::n_derived, CacheAlignedVector<double>(m));
     std::array<double, NP> p{};
     std::array<double, ND> d{};
     for (std::uint32_t i = 0; i < m; ++i) {
@@ -344,7 +345,7 @@ private:
                   std::vector<std::uint32_t>& spikes) {
     constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
     constexpr int kPorts = static_cast<int>(std::size(M::ports));
-    alignas(32) std::uint64_t fired[kNeuronChunk] = {};
+    alignas(kCacheLine) std::uint64_t fired[kNeuronChunk] = {};
     std::uint64_t bad = 0;
     for (std::uint32_t c = lo; c < hi; c += std::min(kNeuronChunk, hi - c)) {
       const std::uint32_t m = std::min(kNeuronChunk, hi - c);

@@ -52,7 +52,7 @@ public:
     if (n) std::memcpy(e.bytes.data(), data, n * sizeof(T));
     entries_[key] = std::move(e);
   }
-  template <class T> void put(const std::string& key, const std::vector<T>& v) {
+  template <class T, class A> void put(const std::string& key, const std::vector<T, A>& v) {
     put(key, v.data(), v.size());
   }
   template <class T> void put_scalar(const std::string& key, T v) { put(key, &v, 1); }
@@ -89,7 +89,7 @@ public:
     const T* from = view<T>(key, n);
     if (n) std::memcpy(data, from, n * sizeof(T));
   }
-  template <class T> void get_into(const std::string& key, std::vector<T>& v) const {
+  template <class T, class A> void get_into(const std::string& key, std::vector<T, A>& v) const {
     get_into(key, v.data(), v.size());
   }
   // The values of an entry of the expected length, in place (large arrays scattered in
