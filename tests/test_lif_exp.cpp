@@ -275,3 +275,35 @@ TEST_CASE("lif_exp f-I curve: ISI is the analytic value rounded up to whole step
     }
   }
 }
+
+// The neuron loop's full-width loads and stores assume that every state, parameter and
+// external-current array starts on a cache line (sim/cache_aligned.hpp): they must stay
+// so after per-neuron parameters, prepare() and a checkpoint round trip, for sizes that
+// are not a multiple of a line.
+TEST_CASE("lif_exp: state, parameter and external-current arrays start on a cache line",
+          "[lif_exp]") {
+  const glia::ModelInfo& m = lif_exp();
+  auto aligned = [](const void* p) {
+    return reinterpret_cast<std::uintptr_t>(p) % glia::kCacheLine == 0;
+  };
+  for (std::uint32_t n : {1u, 7u, 13u, 1250u}) {
+    glia::Network net(0.1, 3, 2);
+    glia::PopulationSetup setup;
+    setup.name = "n";
+    setup.size = n;
+    glia::Population& pop = net.add_population(m, setup);
+    std::vector<double> v_th(n, -50.0);
+    for (std::uint32_t i = 0; i < n; ++i) v_th[i] -= 0.01 * i;
+    pop.set_param(param(m, "V_th"), v_th);
+    net.prepare();
+    glia::StateArchive ar;
+    pop.save(ar, "p/");
+    pop.state(state(m, "V_m"))[0] = 1.0;
+    pop.load(ar, "p/");
+    INFO("size " << n);
+    for (int k = 0; k < pop.n_state(); ++k) CHECK(aligned(pop.state(k)));
+    for (int k = 0; k < static_cast<int>(m.params.size()); ++k) CHECK(aligned(pop.param(k).data()));
+    CHECK(aligned(pop.i_ext().data()));
+    CHECK(pop.state(state(m, "V_m"))[0] == -70.0); // the round trip did restore
+  }
+}
