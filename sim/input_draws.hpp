@@ -62,17 +62,25 @@ GLIA_HD std::uint32_t poisson_input_count(const Stream& s, std::uint64_t step, s
   return poisson_cdf_count(u01(r[i & 3u]), cdf, n_cdf, lambda, exp_minus_lambda);
 }
 
-// The current a noise input adds to neuron i for redraw `draw` (index since its start):
+// The current a noise input adds from the words (r0, r1, r2) of its Philox block:
 // Gaussian, or uniform with the same mean and standard deviation (half-width sqrt(3) std).
+GLIA_HD double noise_from_words(std::uint32_t r0, std::uint32_t r1, std::uint32_t r2, double mean,
+                                double sd, bool uniform) {
+  if (uniform) {
+    const double width = 2.0 * std::sqrt(3.0) * sd, low = mean - 0.5 * width;
+    return low + width * u01(r0, r1);
+  }
+  return mean + sd * normal01(r0, r1, r2);
+}
+
+// The current a noise input adds to neuron i for redraw `draw` (index since its start):
+// one Philox block keyed by (draw, i), so consecutive neurons have consecutive counters
+// (which lets the CPU draw them in runs with Stream::draw_run).
 GLIA_HD double noise_current(const Stream& s, std::uint64_t draw, std::uint32_t i, double mean,
                              double sd, bool uniform) {
   const auto d0 = static_cast<std::uint32_t>(draw), d1 = static_cast<std::uint32_t>(draw >> 32);
   const auto r = s.draw(d0, d1, i, 0);
-  if (uniform) {
-    const double width = 2.0 * std::sqrt(3.0) * sd, low = mean - 0.5 * width;
-    return low + width * u01(r[0], r[1]);
-  }
-  return mean + sd * normal01(r[0], r[1], r[2]);
+  return noise_from_words(r[0], r[1], r[2], mean, sd, uniform);
 }
 
 } // namespace glia

@@ -262,19 +262,39 @@ TEST_CASE("the per-neuron Poisson draw gives the CPU input's counts", "[gpu-host
   }
 }
 
+// The CPU draws a whole population's noise in runs of consecutive Philox counters
+// (Stream::draw_run) and a subset neuron by neuron: both must give noise_current's value,
+// added to what i_ext held, for blocks that start and end anywhere within or across runs.
 TEST_CASE("the per-neuron noise draw gives the CPU input's currents", "[gpu-host][noise]") {
-  for (bool uniform : {false, true}) {
-    const Stream stream{4, stream_id(StreamKind::input, 2)};
-    NoiseInput in(5.0, 2.5, 3, 10, 100, stream, uniform);
-    for (std::uint64_t s : {10ull, 13ull, 50ull}) {
-      std::vector<double> cpu(64, 0.0);
-      in.add_current(s, 0, 64, cpu.data());
+  const std::uint32_t n = 700;
+  for (bool uniform : {false, true})
+    for (bool subset : {false, true}) {
+      const Stream stream{4, stream_id(StreamKind::input, 2)};
+      NoiseInput in(5.0, 2.5, 3, 10, 100, stream, uniform);
+      if (subset)
+        for (std::uint32_t i = 3; i < n; i += 7) in.neurons.push_back(i);
       const auto d = in.draw();
-      for (std::uint32_t i = 0; i < 64; ++i)
-        REQUIRE(cpu[i] ==
-                noise_current(d.stream, (s - d.start) / d.interval, i, d.mean, d.sd, d.uniform));
+      for (const auto& [lo, hi] : std::vector<std::pair<std::uint32_t, std::uint32_t>>{
+               {0, 64}, {0, n}, {5, 523}, {256, 263}, {699, 700}}) {
+        for (std::uint64_t s : {10ull, 13ull, 50ull}) {
+          INFO((uniform ? "uniform" : "gaussian")
+               << (subset ? " subset" : "") << " [" << lo << ", " << hi << ") step " << s);
+          std::vector<double> cpu(n);
+          for (std::uint32_t i = 0; i < n; ++i) cpu[i] = 0.25 * i;
+          in.add_current(s, lo, hi, cpu.data());
+          for (std::uint32_t i = 0; i < n; ++i) {
+            const bool targeted =
+                i >= lo && i < hi &&
+                (!subset || std::binary_search(in.neurons.begin(), in.neurons.end(), i));
+            const double expected =
+                targeted ? 0.25 * i + noise_current(d.stream, (s - d.start) / d.interval, i, d.mean,
+                                                    d.sd, d.uniform)
+                         : 0.25 * i;
+            REQUIRE(cpu[i] == expected);
+          }
+        }
+      }
     }
-  }
 }
 
 namespace {
