@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sim/device.hpp"
+#include "sim/normal_draw.hpp"
 #include "sim/random.hpp"
 
 #include <cmath>
@@ -64,13 +65,15 @@ GLIA_HD std::uint32_t poisson_input_count(const Stream& s, std::uint64_t step, s
 
 // The current a noise input adds from the words (r0, r1, r2) of its Philox block:
 // Gaussian, or uniform with the same mean and standard deviation (half-width sqrt(3) std).
+// Written with fma and sim/normal_draw.hpp's functions, so that the loop over a
+// population vectorises and every build computes the same bits.
 GLIA_HD double noise_from_words(std::uint32_t r0, std::uint32_t r1, std::uint32_t r2, double mean,
                                 double sd, bool uniform) {
   if (uniform) {
     const double width = 2.0 * std::sqrt(3.0) * sd, low = mean - 0.5 * width;
-    return low + width * u01(r0, r1);
+    return std::fma(width, u01(r0, r1), low);
   }
-  return mean + sd * normal01(r0, r1, r2);
+  return std::fma(sd, normal01_noise(r0, r1, r2), mean);
 }
 
 // The current a noise input adds to neuron i for redraw `draw` (index since its start):

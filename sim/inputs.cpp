@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <type_traits>
 
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -171,14 +172,24 @@ void NoiseInput::add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t
   constexpr std::uint32_t kBatch = 256;
   alignas(32) std::uint32_t words[4 * kBatch];
   const auto d0 = static_cast<std::uint32_t>(draw), d1 = static_cast<std::uint32_t>(draw >> 32);
-  for (std::uint32_t base = lo; base < hi; base += kBatch) {
-    const std::uint32_t m = std::min(kBatch, hi - base);
-    stream_.draw_run(d0, d1, base, 0, m, words);
-    for (std::uint32_t j = 0; j < m; ++j) {
-      const std::uint32_t* r = words + 4 * j;
-      i_ext[base + j] += noise_from_words(r[0], r[1], r[2], mean_, std_, uniform_);
+  const double mean = mean_, sd = std_; // locals: stores to i_ext could alias members
+  // The kind of noise a compile-time constant per loop, which then has no branch in it.
+  auto add = [&](auto uniform) {
+    for (std::uint32_t base = lo; base < hi; base += kBatch) {
+      const std::uint32_t m = std::min(kBatch, hi - base);
+      stream_.draw_run(d0, d1, base, 0, m, words);
+      double* out = i_ext + base;
+      // A 64-bit index: with a 32-bit one 4 * j might wrap, and GCC would not see a stride.
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::uint32_t* r = words + 4 * j;
+        out[j] += noise_from_words(r[0], r[1], r[2], mean, sd, decltype(uniform)::value);
+      }
     }
-  }
+  };
+  if (uniform_)
+    add(std::true_type{});
+  else
+    add(std::false_type{});
 }
 
 } // namespace glia

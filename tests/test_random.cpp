@@ -12,6 +12,7 @@
 #include "neurons/lif_exp.hpp"
 #include "neurons/registry.hpp"
 #include "sim/inputs.hpp"
+#include "sim/normal_draw.hpp"
 #include "sim/population.hpp"
 #include "sim/random.hpp"
 
@@ -94,6 +95,73 @@ TEST_CASE("Stream::draw_run equals Stream::draw counter by counter", "[random]")
     ++runs;
   }
   CHECK(runs == 300);
+}
+
+namespace {
+
+// |got - ref| in units of the last place of ref rounded to double.
+double ulps(double got, long double ref) {
+  const double r = std::fabs(static_cast<double>(ref));
+  const double ulp = std::nextafter(r, std::numeric_limits<double>::infinity()) - r;
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp);
+}
+
+} // namespace
+
+// The noise's own logarithm and cosine (sim/normal_draw.hpp) against long double, on the
+// values u01 gives and on the edges of their reductions; measured 0.75 and 1.49 ulp.
+TEST_CASE("normal draws: log_unit and cos_two_pi are within 1 and 2 ulp", "[random]") {
+  const glia::Stream s{11, 5};
+  double worst_log = 0.0, worst_cos = 0.0;
+  for (std::uint32_t c = 0; c < 500000; ++c) {
+    const auto r = s.draw(c, 0, 0, 0);
+    const double u = glia::u01(r[0], r[1]), t = glia::u01(r[2]);
+    worst_log = std::max(worst_log, ulps(glia::log_unit(u), std::log(static_cast<long double>(u))));
+    // cos(2 pi t) in long double by the same exact reduction to [-pi/4, pi/4]: cosl of
+    // 2 pi t itself loses the small values near t = 1/4 and 3/4.
+    const double y = std::min(t, 1.0 - t);
+    const int q = (y > 0.125) + (y > 0.375);
+    const long double x =
+        6.283185307179586476925286766559L * (static_cast<long double>(y) - 0.25L * q);
+    const long double v = q == 1 ? std::sin(x) : std::cos(x);
+    worst_cos = std::max(worst_cos, ulps(glia::cos_two_pi(t), q == 0 ? v : -v));
+  }
+  for (double u : {0x1p-54, 0x1p-32, 0.5, 0.7071067811865475, 0.7071067811865476,
+                   0.7071067811865477, 1.0 - 0x1p-53, 1.0 - 0x1p-20})
+    worst_log = std::max(worst_log, ulps(glia::log_unit(u), std::log(static_cast<long double>(u))));
+  CHECK(glia::log_unit(1.0) == 0.0);
+  CHECK(worst_log <= 1.0);
+  CHECK(worst_cos <= 2.0);
+  CHECK(glia::cos_two_pi(0.0) == 1.0);
+  CHECK(glia::cos_two_pi(0.5) == -1.0);
+  CHECK(glia::cos_two_pi(1.0) == 1.0);
+  CHECK(std::fabs(glia::cos_two_pi(0.25)) < 1e-300);
+}
+
+// normal01_noise is standard normal: mean, variance and the largest distance of its
+// empirical CDF from Phi (Kolmogorov-Smirnov, critical value at alpha = 0.001).
+TEST_CASE("normal draws: normal01_noise is standard normal", "[random]") {
+  const glia::Stream s{12, 6};
+  const std::size_t n = 400000;
+  std::vector<double> x(n);
+  double sum = 0.0, sq = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = s.draw(static_cast<std::uint32_t>(i), 1, 2, 3);
+    x[i] = glia::normal01_noise(r[0], r[1], r[2]);
+    sum += x[i];
+    sq += x[i] * x[i];
+  }
+  const double mean = sum / n, var = sq / n - mean * mean;
+  CHECK(std::fabs(mean) < 5.0 / std::sqrt(static_cast<double>(n)));
+  CHECK(std::fabs(var - 1.0) < 5.0 * std::sqrt(2.0 / n));
+  std::sort(x.begin(), x.end());
+  double d = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double phi = 0.5 * std::erfc(-x[i] / std::sqrt(2.0));
+    d = std::max({d, std::fabs(phi - static_cast<double>(i) / n),
+                  std::fabs(phi - static_cast<double>(i + 1) / n)});
+  }
+  CHECK(d < 1.95 / std::sqrt(static_cast<double>(n)));
 }
 
 TEST_CASE("PoissonInput::deliver equals per-neuron inversion on any block of neurons",
