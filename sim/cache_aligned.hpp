@@ -2,7 +2,7 @@
 // array with full-width vector loads and stores; from an address that is only 16-byte
 // aligned (what malloc gives) every 64-byte AVX-512 access spans two cache lines.
 // Aligning the parameter, state and external-current arrays cut the COBA/CUBA neuron
-// loop by 8-14 % (README, "Performance"). The ring buffers stay std::vector: aligned
+// loop by 8-16 % (README, "Performance"). The ring buffers stay std::vector: aligned
 // there, Brunel's scattered delivery measured slower.
 #pragma once
 

@@ -167,8 +167,8 @@ void NoiseInput::add_current(std::uint64_t step, std::uint32_t lo, std::uint32_t
     return;
   }
   // Every neuron: the blocks of kBatch consecutive neurons come from the vectorised
-  // generator (the same words as noise_current's, a third of its time per neuron on
-  // Izhikevich 2003's thalamic input); the logarithm and cosine stay per neuron.
+  // generator (the same words as noise_current's), and the loop over them vectorises
+  // (noise_from_words has no call and no branch).
   constexpr std::uint32_t kBatch = 256;
   alignas(32) std::uint32_t words[4 * kBatch];
   const auto d0 = static_cast<std::uint32_t>(draw), d1 = static_cast<std::uint32_t>(draw >> 32);
